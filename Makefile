@@ -1,0 +1,58 @@
+# sessionlab — build, test, benchmark, fuzz, demo.
+# `make demo` and `make test` are the two commands a new user needs (README).
+
+GO        ?= go
+BIN       := bin/sessionlab
+PKG       := github.com/sessionlab/sessionlab
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -X $(PKG)/internal/version.Version=$(VERSION)
+GOFILES    = $(shell git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './out/*')
+BENCH     ?= .
+BENCHPKG  ?= ./...
+BENCHTIME ?= 1s
+BENCHCOUNT?= 1
+FUZZTIME  ?= 10s
+OUT       ?= out
+
+.PHONY: all build test lint fmt-check vet staticcheck unit bench fuzz demo clean
+
+all: build
+
+build:
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/sessionlab
+
+# gofmt check, go vet, staticcheck, then every test under the race detector.
+test: lint unit
+
+lint: fmt-check vet staticcheck
+
+fmt-check:
+	@out=$$(gofmt -l $(GOFILES)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+staticcheck:
+	$(GO) tool staticcheck ./...
+
+unit:
+	$(GO) test -race -timeout 20m ./...
+
+# All benchmarks, then the ratio tables (subject vs the peer measured in the same
+# run) and the issue targets. Narrow with BENCH=regexp BENCHPKG=./core/bihash.
+bench:
+	@mkdir -p $(OUT)
+	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -benchtime $(BENCHTIME) -count $(BENCHCOUNT) -timeout 60m $(BENCHPKG) 2>&1 | tee $(OUT)/bench.txt
+	@cat benchdata/targets/*.txt > $(OUT)/targets.txt 2>/dev/null || true
+	@echo
+	@$(GO) run ./internal/tools/benchratio -targets $(OUT)/targets.txt < $(OUT)/bench.txt
+
+# Every Fuzz target for FUZZTIME each (bounded; the seed corpora also run in `make test`).
+fuzz:
+	FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh
+
+demo: build
+	./$(BIN) config check examples/startup.conf
+
+clean:
+	rm -rf bin $(OUT)
