@@ -183,8 +183,9 @@ func (r *reader) flatten() (*text, *Error) {
 				space = int32(i)
 			}
 		case 0:
-			// VPP reads the file as C strings and would silently stop at a
-			// NUL byte; a clear error is better than a truncated config.
+			// No startup.conf holds a NUL byte on purpose, and VPP's
+			// C-string handling would truncate or misread what follows it;
+			// a clear error is better than a silently different config.
 			return nil, r.errAt(int32(i), `\x00`, "NUL byte in configuration")
 		default:
 			if space >= 0 && len(t.buf) > 0 {
