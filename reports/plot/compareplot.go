@@ -150,4 +150,3 @@ func largest(rows []*compare.Row, k int) []*compare.Row {
 	}
 	return out
 }
-

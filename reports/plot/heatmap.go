@@ -26,10 +26,10 @@ type grid struct {
 	rows int
 }
 
-func (g grid) Dims() (c, r int)       { return g.cols, g.rows }
-func (g grid) Z(c, r int) float64     { return g.z[c][r] }
-func (g grid) X(c int) float64        { return float64(c) }
-func (g grid) Y(r int) float64        { return float64(r) }
+func (g grid) Dims() (c, r int)   { return g.cols, g.rows }
+func (g grid) Z(c, r int) float64 { return g.z[c][r] }
+func (g grid) X(c int) float64    { return float64(c) }
+func (g grid) Y(r int) float64    { return float64(r) }
 
 func indexTicks(a results.Axis) gplot.ConstantTicks {
 	ts := make(gplot.ConstantTicks, len(a.Values))
