@@ -50,10 +50,15 @@ type Report struct {
 	Index string
 	// Images are the PNG files written beside it, in page order.
 	Images []string
+	// CSV and Bench are the exports written beside it: results.csv (one
+	// row per point × repetition × metric) and results.bench (Go
+	// benchmark format, for benchstat).
+	CSV, Bench string
 }
 
-// Write renders d's report into dir (created if missing): dir/index.html
-// and one PNG per plot. Existing files of the same names are replaced.
+// Write renders d's report into dir (created if missing): dir/index.html,
+// one PNG per plot, results.csv and results.bench. Existing files of the
+// same names are replaced.
 func Write(dir string, d *results.Document) (*Report, error) {
 	imgs, err := plot.RenderAll(d)
 	if err != nil {
@@ -69,6 +74,22 @@ func Write(dir string, d *results.Document) (*Report, error) {
 			return nil, err
 		}
 		rep.Images = append(rep.Images, p)
+	}
+	var csv, bench bytes.Buffer
+	if err := results.WriteCSV(&csv, d); err != nil {
+		return nil, err
+	}
+	if err := results.WriteBenchfmt(&bench, d); err != nil {
+		return nil, err
+	}
+	rep.CSV, rep.Bench = filepath.Join(dir, "results.csv"), filepath.Join(dir, "results.bench")
+	for _, f := range []struct {
+		path string
+		b    []byte
+	}{{rep.CSV, csv.Bytes()}, {rep.Bench, bench.Bytes()}} {
+		if err := os.WriteFile(f.path, f.b, 0o644); err != nil {
+			return nil, err
+		}
 	}
 	var buf bytes.Buffer
 	if err := Render(&buf, d, imgs); err != nil {

@@ -75,6 +75,11 @@ func TestWrite(t *testing.T) {
 			t.Errorf("page lacks %q", want)
 		}
 	}
+	for _, f := range []string{rep.CSV, rep.Bench} {
+		if st, err := os.Stat(f); err != nil || st.Size() == 0 {
+			t.Errorf("export %s: %v", f, err)
+		}
+	}
 	// One summary row per point.
 	if got := strings.Count(page, "<tr>\n      <td class=\"num\">"); got != len(d.Points) {
 		t.Errorf("%d summary rows, want %d", got, len(d.Points))
