@@ -45,7 +45,11 @@ type header struct {
 	segIndex   uint32   // 72
 	kind       uint32   // 76: Kind
 	nextFree   uint64   // 80: freelist link while the header is free
-	_          [40]byte // 88..128
+	consWait   uint32   // 88: consumer asleep in WaitReadable (futex word)
+	prodWait   uint32   // 92: producer asleep in WaitWritable (futex word)
+	prodPid    uint32   // 96: process of the producer (for WaitReadable)
+	consPid    uint32   // 100: process of the consumer (for WaitWritable)
+	_          [24]byte // 104..128
 	head       uint64   // 128: consumer position (low 32 bits = VPP head)
 	_          [56]byte
 	tail       uint64 // 192: producer position (low 32 bits = VPP tail)
@@ -96,7 +100,9 @@ type Fifo struct {
 	size uint32
 	mask uint64 // size-1 when size is a power of two, else 0 (use modulo)
 	seg  *Segment
-	off  uint64 // header offset in seg
+	off  uint64  // header offset in seg
+	key  waitKey // identity for in-process waiting (wait.go)
+	wp   atomic.Pointer[waitPair]
 
 	_ [64]byte
 
@@ -104,11 +110,13 @@ type Fifo struct {
 	headCache uint64       // last head observed by the producer
 	ooo       []OOOSegment // sorted, non-overlapping, non-touching
 	newest    int          // index into ooo of the newest segment, -1 if none
+	prodSeen  bool         // this handle recorded its pid as the producer's
 
 	_ [64]byte
 
 	// consumer-private state
 	tailCache uint64 // last tail observed by the consumer
+	consSeen  bool   // this handle recorded its pid as the consumer's
 }
 
 // New returns a fifo of size bytes on the Go heap, for single-process use
@@ -124,7 +132,7 @@ func New(size uint32) (*Fifo, error) {
 	mem := r.Bytes()
 	h := (*header)(unsafe.Pointer(&mem[0]))
 	initHeader(h, size, headerSize, uint64(size))
-	return newHandle(h, mem[headerSize:headerSize+int(size)], nil, 0), nil
+	return newHandle(h, mem[headerSize:headerSize+int(size)], nil, 0, waitKey{r.ID(), 0}), nil
 }
 
 func initHeader(h *header, size uint32, dataOff, dataCap uint64) {
@@ -138,9 +146,9 @@ func initHeader(h *header, size uint32, dataOff, dataCap uint64) {
 	atomic.StoreUint32(&h.magic, fifoMagic)
 }
 
-func newHandle(h *header, data []byte, seg *Segment, off uint64) *Fifo {
+func newHandle(h *header, data []byte, seg *Segment, off uint64, key waitKey) *Fifo {
 	size := h.size
-	f := &Fifo{h: h, data: data[:size:size], size: size, seg: seg, off: off, newest: -1}
+	f := &Fifo{h: h, data: data[:size:size], size: size, seg: seg, off: off, key: key, newest: -1}
 	if size&(size-1) == 0 {
 		f.mask = uint64(size) - 1
 	}
@@ -262,6 +270,9 @@ func (f *Fifo) readAt(pos uint64, p []byte) {
 // out-of-order bytes the write made contiguous. With no free space it returns
 // ErrFull. An empty p returns 0 (collecting nothing new).
 func (f *Fifo) Enqueue(p []byte) (int, error) {
+	if !f.prodSeen {
+		f.noteProducer()
+	}
 	f.newest = -1
 	tail, free := f.producerFree(uint64(len(p)))
 	if free == 0 {
@@ -274,6 +285,7 @@ func (f *Fifo) Enqueue(p []byte) (int, error) {
 		newTail = f.collect(newTail)
 	}
 	atomic.StoreUint64(&f.h.tail, newTail)
+	f.wakeConsumer()
 	return int(newTail - tail), nil
 }
 
@@ -282,6 +294,9 @@ func (f *Fifo) Enqueue(p []byte) (int, error) {
 // With allowPartial it takes what fits. The result counts collected
 // out-of-order bytes like Enqueue.
 func (f *Fifo) EnqueueSegments(segs [][]byte, allowPartial bool) (int, error) {
+	if !f.prodSeen {
+		f.noteProducer()
+	}
 	f.newest = -1
 	var total uint64
 	for _, s := range segs {
@@ -309,6 +324,7 @@ func (f *Fifo) EnqueueSegments(segs [][]byte, allowPartial bool) (int, error) {
 		pos = f.collect(pos)
 	}
 	atomic.StoreUint64(&f.h.tail, pos)
+	f.wakeConsumer()
 	return int(pos - tail), nil
 }
 
@@ -319,6 +335,9 @@ func (f *Fifo) EnqueueSegments(segs [][]byte, allowPartial bool) (int, error) {
 // in-order Enqueue that reaches them. An empty p is accepted and records
 // nothing (VPP would record a zero-length segment).
 func (f *Fifo) EnqueueAt(offset uint32, p []byte) error {
+	if !f.prodSeen {
+		f.noteProducer()
+	}
 	f.newest = -1
 	need := uint64(offset) + uint64(len(p))
 	tail, free := f.producerFree(need)
@@ -336,6 +355,9 @@ func (f *Fifo) EnqueueAt(offset uint32, p []byte) error {
 // Dequeue copies up to len(p) bytes from the head into p and consumes them
 // (svm_fifo_dequeue). It returns ErrEmpty when there is nothing to read.
 func (f *Fifo) Dequeue(p []byte) (int, error) {
+	if !f.consSeen {
+		f.noteConsumer()
+	}
 	head, avail := f.consumerAvail(uint64(len(p)))
 	if avail == 0 {
 		return 0, ErrEmpty
@@ -343,6 +365,7 @@ func (f *Fifo) Dequeue(p []byte) (int, error) {
 	n := min(uint64(len(p)), avail)
 	f.readAt(head, p[:n])
 	atomic.StoreUint64(&f.h.head, head+n)
+	f.wakeProducer()
 	return int(n), nil
 }
 
@@ -351,6 +374,9 @@ func (f *Fifo) Dequeue(p []byte) (int, error) {
 // fewer than offset bytes are readable; with exactly offset bytes (including
 // an empty fifo and offset 0) it returns 0.
 func (f *Fifo) Peek(offset uint32, p []byte) (int, error) {
+	if !f.consSeen {
+		f.noteConsumer()
+	}
 	head, avail := f.consumerAvail(uint64(offset) + uint64(len(p)))
 	if avail < uint64(offset) {
 		return 0, ErrEmpty
@@ -363,20 +389,28 @@ func (f *Fifo) Peek(offset uint32, p []byte) (int, error) {
 // Drop consumes up to n bytes without copying them (svm_fifo_dequeue_drop)
 // and returns how many were dropped, or ErrEmpty when there is nothing.
 func (f *Fifo) Drop(n uint32) (int, error) {
+	if !f.consSeen {
+		f.noteConsumer()
+	}
 	head, avail := f.consumerAvail(uint64(n))
 	if avail == 0 {
 		return 0, ErrEmpty
 	}
 	d := min(uint64(n), avail)
 	atomic.StoreUint64(&f.h.head, head+d)
+	f.wakeProducer()
 	return int(d), nil
 }
 
 // DropAll consumes everything readable (svm_fifo_dequeue_drop_all: head :=
 // tail).
 func (f *Fifo) DropAll() {
+	if !f.consSeen {
+		f.noteConsumer()
+	}
 	f.tailCache = atomic.LoadUint64(&f.h.tail)
 	atomic.StoreUint64(&f.h.head, f.tailCache)
+	f.wakeProducer()
 }
 
 // ReadSegments returns zero-copy views of up to maxBytes readable bytes starting
@@ -385,6 +419,9 @@ func (f *Fifo) DropAll() {
 // is empty or offset is not below the readable byte count. The views alias the
 // fifo: consume them with Drop, after which the producer may overwrite them.
 func (f *Fifo) ReadSegments(offset, maxBytes uint32) (a, b []byte, err error) {
+	if !f.consSeen {
+		f.noteConsumer()
+	}
 	// Want at least one byte past offset, else a stale cached tail could
 	// turn "offset < readable" into a false EEMPTY.
 	head, avail := f.consumerAvail(uint64(offset) + uint64(max(maxBytes, 1)))
@@ -401,6 +438,9 @@ func (f *Fifo) ReadSegments(offset, maxBytes uint32) (a, b []byte, err error) {
 // slices. Fill them, then publish with Commit. It returns ErrFull when there is
 // no free space.
 func (f *Fifo) WriteSegments(maxBytes uint32) (a, b []byte, err error) {
+	if !f.prodSeen {
+		f.noteProducer()
+	}
 	tail, free := f.producerFree(uint64(maxBytes))
 	if free == 0 {
 		return nil, nil, ErrFull
@@ -424,6 +464,9 @@ func (f *Fifo) span(pos, n uint64) (a, b []byte) {
 // the free space. Out-of-order segments the new tail reaches are collected, as
 // after Enqueue.
 func (f *Fifo) Commit(n uint32) error {
+	if !f.prodSeen {
+		f.noteProducer()
+	}
 	tail, free := f.producerFree(uint64(n))
 	if uint64(n) > free {
 		return ErrFull
@@ -433,6 +476,7 @@ func (f *Fifo) Commit(n uint32) error {
 		newTail = f.collect(newTail)
 	}
 	atomic.StoreUint64(&f.h.tail, newTail)
+	f.wakeConsumer()
 	return nil
 }
 

@@ -395,7 +395,7 @@ func (s *Segment) allocFifoLocked(size uint32, kind Kind) (*Fifo, error) {
 		h.segIndex = uint32(s.index)
 	}
 	atomic.AddUint32(&s.h.nFifos, 1)
-	return newHandle(h, s.mem[doff:doff+uint64(size)], s, hoff), nil
+	return newHandle(h, s.mem[doff:doff+uint64(size)], s, hoff, waitKey{s.r.ID(), hoff}), nil
 }
 
 // AllocPair allocates an rx and a tx fifo in this segment, or neither.
@@ -433,6 +433,7 @@ func (s *Segment) freeFifoLocked(f *Fifo) error {
 		return fmt.Errorf("fifo: free: fifo at offset %d already freed", f.off)
 	}
 	atomic.StoreUint32(&f.h.magic, 0)
+	forgetWaiters(f.key)
 	s.freeBlock(f.h.dataOff, classOf(f.h.dataCap, minFifoLog2))
 	s.freeHeader(f.off)
 	atomic.AddUint32(&s.h.nFifos, ^uint32(0))
@@ -463,7 +464,7 @@ func (s *Segment) Fifo(off uint64) (*Fifo, error) {
 	if d < s.h.dataStart || d%blockAlign != 0 || d > size || c < uint64(fsz) || c > size-d {
 		return nil, fmt.Errorf("fifo: %w at offset %d: data block [%d, +%d) for size %d outside the segment", errCorrupt, off, d, c, fsz)
 	}
-	return newHandle(h, s.mem[d:d+uint64(fsz)], s, off), nil
+	return newHandle(h, s.mem[d:d+uint64(fsz)], s, off, waitKey{s.r.ID(), off}), nil
 }
 
 // AllocBlock allocates a block of at least n bytes (rounded up to a power of

@@ -10,8 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
-
+	
 	"github.com/zeebo/xxh3"
 	"golang.org/x/sys/unix"
 )
@@ -41,18 +40,38 @@ func streamAt(pos uint64, n int) []byte {
 }
 
 // backoff is the wait strategy of test and benchmark loops: spin briefly (the
-// peer is usually running on the other core and about to publish), then yield
-// the processor, then sleep a little so a descheduled peer can run.
+// peer is usually running on the other core and about to publish), yield a
+// few times, then sleep on the fifo's futex until the peer moves.
 type backoff int
 
-func (b *backoff) wait() {
+const (
+	spinTries  = 64
+	yieldTries = 128
+)
+
+func (b *backoff) pause() bool {
 	*b++
 	switch {
-	case *b < 64:
-	case *b < 4096:
+	case *b < spinTries:
+		return true
+	case *b < yieldTries:
 		runtime.Gosched()
-	default:
-		time.Sleep(20 * time.Microsecond)
+		return true
+	}
+	return false
+}
+
+// waitRead waits for f to have data (consumer side).
+func (b *backoff) waitRead(f *Fifo) {
+	if !b.pause() {
+		f.WaitReadable()
+	}
+}
+
+// waitWrite waits for f to have space (producer side).
+func (b *backoff) waitWrite(f *Fifo) {
+	if !b.pause() {
+		f.WaitWritable()
 	}
 }
 
@@ -79,7 +98,7 @@ func produce(f *Fifo, total uint64, sizes []int, zc bool) {
 				k, _ = f.Enqueue(p)
 			}
 			if k == 0 {
-				bo.wait()
+				bo.waitWrite(f)
 				continue
 			}
 			bo = 0
@@ -102,7 +121,7 @@ func consume(f *Fifo, total uint64, sizes []int, zc bool) (uint64, error) {
 		if zc {
 			a, b, err := f.ReadSegments(0, uint32(want))
 			if err != nil {
-				bo.wait()
+				bo.waitRead(f)
 				continue
 			}
 			got = append(append(buf[:0], a...), b...)
@@ -112,7 +131,7 @@ func consume(f *Fifo, total uint64, sizes []int, zc bool) (uint64, error) {
 		} else {
 			n, err := f.Dequeue(buf[:want])
 			if err != nil {
-				bo.wait()
+				bo.waitRead(f)
 				continue
 			}
 			got = buf[:n]
@@ -192,6 +211,7 @@ const (
 	envChildOff   = "SESSIONLAB_FIFO_CHILD_OFF"   // fifo header offset
 	envChildBytes = "SESSIONLAB_FIFO_CHILD_BYTES" // bytes to stream
 	envChildWrite = "SESSIONLAB_FIFO_CHILD_WRITE" // write size
+	envChildHash  = "SESSIONLAB_FIFO_CHILD_HASH"  // "0": skip the checksum (benchmarks)
 )
 
 // TestCrossProcessChild is the child side of the cross-process tests and
@@ -234,12 +254,14 @@ func TestCrossProcessChild(t *testing.T) {
 	default:
 		t.Fatalf("unknown child mode %q", mode)
 	}
-	fmt.Printf("child-xxh3 %x\n", streamHash(total))
+	if os.Getenv(envChildHash) != "0" {
+		fmt.Printf("child-xxh3 %x\n", streamHash(total))
+	}
 }
 
 // startChild re-executes the test binary as the producer process, handing it
 // file extra as fd 3.
-func startChild(t testing.TB, mode string, extra *os.File, off, total uint64, wsize int) (*exec.Cmd, *bytes.Buffer) {
+func startChild(t testing.TB, mode string, extra *os.File, off, total uint64, wsize int, hash bool) (*exec.Cmd, *bytes.Buffer) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCrossProcessChild$", "-test.count=1")
 	cmd.Env = append(os.Environ(),
@@ -247,6 +269,7 @@ func startChild(t testing.TB, mode string, extra *os.File, off, total uint64, ws
 		envChildOff+"="+strconv.FormatUint(off, 10),
 		envChildBytes+"="+strconv.FormatUint(total, 10),
 		envChildWrite+"="+strconv.Itoa(wsize),
+		envChildHash+"="+map[bool]string{true: "1", false: "0"}[hash],
 	)
 	cmd.ExtraFiles = []*os.File{extra}
 	var out bytes.Buffer
@@ -296,7 +319,7 @@ func TestCrossProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	segFile := dupFile(t, seg.Fd(), "segment")
-	cmd, out := startChild(t, "fifo", segFile, f.Offset(), total, 64<<10)
+	cmd, out := startChild(t, "fifo", segFile, f.Offset(), total, 64<<10, true)
 	segFile.Close()
 	sum, cerr := consume(f, total, []int{64 << 10, 1500, 100000}, false)
 	werr := cmd.Wait()

@@ -30,6 +30,7 @@ var ErrBadRange = errors.New("shm: offset out of range")
 // Region is a mapped block of memory, either shareable (memfd + mmap) or plain
 // Go heap memory for single-process use. The zero value is not usable.
 type Region struct {
+	id     [2]uint64 // identity shared by every mapping in one process
 	mem    []byte
 	fd     int  // -1 for heap regions
 	mapped bool // mem came from mmap and must be unmapped
@@ -63,8 +64,14 @@ func NewHeap(size int) (*Region, error) {
 	words := make([]uint64, (n+CacheLine)/8)
 	base := unsafe.Slice((*byte)(unsafe.Pointer(&words[0])), len(words)*8)
 	skip := int((CacheLine - uintptr(unsafe.Pointer(&base[0]))%CacheLine) % CacheLine)
-	return &Region{mem: base[skip : skip+n : skip+n], fd: -1}, nil
+	mem := base[skip : skip+n : skip+n]
+	return &Region{mem: mem, fd: -1, id: [2]uint64{0, uint64(uintptr(unsafe.Pointer(&mem[0])))}}, nil
 }
+
+// ID identifies the memory behind the region: the memfd's device and inode
+// for a shareable region (equal for every mapping of it, in any process), or
+// zero and the base address for a heap region.
+func (r *Region) ID() [2]uint64 { return r.id }
 
 // RoundPage rounds n up to a multiple of PageSize.
 func RoundPage(n uint64) uint64 { return (n + PageSize - 1) &^ (PageSize - 1) }

@@ -36,7 +36,12 @@ func Create(name string, size uint64) (*Region, error) {
 		unix.Close(fd)
 		return nil, fmt.Errorf("shm: mmap %q (%d bytes): %w", name, size, err)
 	}
-	return &Region{mem: mem, fd: fd, mapped: true, owner: true}, nil
+	r := &Region{mem: mem, fd: fd, mapped: true, owner: true}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err == nil {
+		r.id = [2]uint64{uint64(st.Dev) + 1, st.Ino}
+	}
+	return r, nil
 }
 
 // Attach maps the whole file behind fd (a memfd from Create, typically received
@@ -54,7 +59,7 @@ func Attach(fd int) (*Region, error) {
 	if err != nil {
 		return nil, fmt.Errorf("shm: mmap fd %d (%d bytes): %w", fd, st.Size, err)
 	}
-	return &Region{mem: mem, fd: fd, mapped: true}, nil
+	return &Region{mem: mem, fd: fd, mapped: true, id: [2]uint64{uint64(st.Dev) + 1, st.Ino}}, nil
 }
 
 // AttachPath opens path (for example /proc/<pid>/fd/<n>) and maps it like
