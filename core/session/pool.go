@@ -8,7 +8,7 @@ import "github.com/sessionlab/sessionlab/core/fifo"
 // million of them are one allocation the garbage collector scans only for
 // the two fifo pointers, and freeing one is pushing its index on a stack.
 type session struct {
-	rx, tx *fifo.Fifo// rx/tx fifos (nil for listeners and half-opens)
+	rx, tx *fifo.Fifo // rx/tx fifos (nil for listeners and half-opens)
 
 	appWrk   uint32 // owning app worker (InvalidIndex when detached)
 	conn     uint32 // transport connection index (half-open index for half-opens)
