@@ -107,3 +107,114 @@ func loopback(t testing.TB, l *Layer, name string, tableID uint32, addr string) 
 	}
 	return sw
 }
+
+// placeholder mimics session_test.c's builtin callbacks
+// (test_session_helpers.h): an accept makes the session ready, a
+// disconnect or reset is answered with a disconnect, cleanups of the
+// remembered sessions clear them, segment notifications are counted.
+type placeholder struct {
+	l         *Layer
+	app       uint32
+	connected Handle
+	accepted  Handle
+	accepts   int
+	segments  int
+	errors    int
+	connErr   Error
+	events    []AppEvent
+}
+
+func newPlaceholder(l *Layer, app uint32) *placeholder {
+	return &placeholder{l: l, app: app, connected: InvalidHandle, accepted: InvalidHandle}
+}
+
+// process drains the app's queue and reacts; it returns the number of
+// events handled.
+func (p *placeholder) process(t testing.TB) int {
+	t.Helper()
+	if p.l.appAt(p.app) == nil {
+		return 0
+	}
+	q := queueOf(t, p.l, p.app)
+	n := 0
+	for {
+		ev, ok := q.Pop()
+		if !ok {
+			return n
+		}
+		n++
+		p.events = append(p.events, ev)
+		switch ev.Type {
+		case EventAccepted:
+			p.accepts++
+			p.accepted = ev.Handle
+			if err := p.l.AcceptReply(p.app, ev.Handle, ErrNone); err != nil {
+				t.Errorf("accept reply: %v", err)
+			}
+		case EventConnected:
+			if ev.Err != ErrNone {
+				p.connErr = ev.Err
+				continue
+			}
+			p.connected = ev.Handle
+		case EventDisconnected, EventReset:
+			if ev.Handle != p.connected && ev.Handle != p.accepted {
+				p.errors++
+			}
+			if err := p.l.Close(p.app, ev.Handle); err != nil {
+				t.Errorf("disconnect in callback: %v", err)
+			}
+		case EventCleanup:
+			if ev.Cleanup != CleanupSession {
+				continue
+			}
+			switch ev.Handle {
+			case p.connected:
+				p.connected = InvalidHandle
+			case p.accepted:
+				p.accepted = InvalidHandle
+			default:
+				p.errors++
+			}
+		case EventAppAddSegment:
+			p.segments = 1
+		case EventAppDelSegment:
+			p.segments = 0
+		}
+	}
+}
+
+// settle runs the transport, the layer and the apps until nothing moves.
+func settle(t testing.TB, tt *TestTransport, apps ...*placeholder) {
+	t.Helper()
+	for range 100 {
+		n := 0
+		if tt != nil {
+			n += tt.Step()
+		}
+		n += tt.L.PollAll(0, 1)
+		for _, a := range apps {
+			n += a.process(t)
+		}
+		if n == 0 {
+			return
+		}
+	}
+	t.Fatal("layer did not settle in 100 rounds")
+}
+
+// peerFibByAddr routes a connect to the fib of the interface that owns the
+// destination address (the tests' inter-VRF routes).
+func peerFibByAddr(l *Layer) func(Connection) uint32 {
+	return func(c Connection) uint32 {
+		for _, it := range l.Interfaces() {
+			for _, p := range it.Addrs {
+				if p.Addr() == c.Remote.Addr() {
+					fi, _ := l.FibIndex(!p.Addr().Is4(), it.FibID[famOf(p.Addr().Is4())])
+					return fi
+				}
+			}
+		}
+		return c.Fib
+	}
+}

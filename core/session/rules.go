@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"net/netip"
 	"slices"
 
 	"github.com/sessionlab/sessionlab/core/rules"
@@ -170,4 +171,34 @@ func (l *Layer) RuleTables() []RuleTableInfo {
 		out = append(out, info)
 	}
 	return out
+}
+
+// RuleAction returns the raw action the global rules of fib give the
+// connection (lcl, lport) ↔ (rmt, rport): an application index,
+// ActionDrop, ActionAllow, or ActionNone when no rule matches or the table
+// has no rules.
+func (l *Layer) RuleAction(fib uint32, p Proto, lcl, rmt netip.Addr, lport, rport uint16) uint32 {
+	f := famOf(rmt.Is4())
+	t := l.lookupTable(f, fib)
+	if t == nil || t.rules == nil {
+		return ActionNone
+	}
+	la, ra := addrFrom(lcl), addrFrom(rmt)
+	return t.rules.lookup(p, f, &la, &ra, lport, rport)
+}
+
+// LocalRuleAction returns the raw action namespace ns's local (egress)
+// rules give a connect to (rmt, rport).
+func (l *Layer) LocalRuleAction(ns uint32, p Proto, rmt netip.Addr, rport uint16) uint32 {
+	n := l.nsAt(ns)
+	if n == nil {
+		return ActionNone
+	}
+	t := l.tables[n.local]
+	if t == nil || t.rules == nil {
+		return ActionNone
+	}
+	var zero addr
+	ra := addrFrom(rmt)
+	return t.rules.lookup(p, famOf(rmt.Is4()), &zero, &ra, 0, rport)
 }
