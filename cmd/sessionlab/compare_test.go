@@ -229,3 +229,20 @@ func TestReportCommand(t *testing.T) {
 		t.Errorf("no argument: exit %d, want 2", code)
 	}
 }
+
+// FuzzParseThreshold: any input is a clean error or a finite, non-negative
+// percentage.
+func FuzzParseThreshold(f *testing.F) {
+	for _, s := range []string{"5%", "0.5", " 10 % ", "-1%", "NaN", "1e400", "%%"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, err := parseThreshold(s)
+		if err != nil {
+			return
+		}
+		if !(v >= 0) || v > 1e6 {
+			t.Fatalf("parseThreshold(%q) = %v", s, v)
+		}
+	})
+}

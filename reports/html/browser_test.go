@@ -11,9 +11,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/sessionlab/sessionlab/reports/html"
-	"github.com/sessionlab/sessionlab/reports/results/resultstest"
 )
 
 // browser returns the path of a Chromium or Chrome binary, or "".
@@ -41,11 +38,7 @@ func TestReportInBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a browser")
 	}
-	dir := t.TempDir()
-	rep, err := html.Write(dir, resultstest.Build(resultstest.Default()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, _, rep, _ := sharedReport(t)
 	// Not t.TempDir: Chromium's helper processes may still write into the
 	// profile for a moment after it exits, and a failed RemoveAll would
 	// fail the test.

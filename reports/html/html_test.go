@@ -8,12 +8,62 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/sessionlab/sessionlab/reports/html"
 	"github.com/sessionlab/sessionlab/reports/results"
 	"github.com/sessionlab/sessionlab/reports/results/resultstest"
 )
+
+// shared is the report of the default synthetic sweep, written once and
+// read by several tests (rendering its plots is the slow part, under the
+// race detector especially).
+var shared struct {
+	once      sync.Once
+	dir, page string
+	rep       *html.Report
+	err       error
+	doc       *results.Document
+}
+
+func sharedReport(t *testing.T) (dir, page string, rep *html.Report, d *results.Document) {
+	t.Helper()
+	shared.once.Do(func() {
+		d := resultstest.Build(resultstest.Default())
+		d.Warnings = []string{"event-queue-length below VPP's minimum"}
+		d.Points[2].Warnings = []string{"point warning"}
+		shared.doc = d
+		shared.dir, shared.err = os.MkdirTemp("", "sessionlab-report-")
+		if shared.err != nil {
+			return
+		}
+		if shared.rep, shared.err = html.Write(shared.dir, d); shared.err != nil {
+			return
+		}
+		var b []byte
+		b, shared.err = os.ReadFile(shared.rep.Index)
+		shared.page = string(b)
+	})
+	if shared.err != nil {
+		t.Fatal(shared.err)
+	}
+	return shared.dir, shared.page, shared.rep, shared.doc
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if shared.dir != "" {
+		os.RemoveAll(shared.dir)
+	}
+	os.Exit(code)
+}
+
+// cheap limits a document to one quick plot, for tests about the page.
+func cheap(d *results.Document) *results.Document {
+	d.Plots = []results.PlotSpec{{Kind: results.PlotTrials}}
+	return d
+}
 
 func writeReport(t *testing.T, d *results.Document) (dir string, page string, rep *html.Report) {
 	t.Helper()
@@ -36,10 +86,7 @@ var imgRE = regexp.MustCompile(`<img src="data:image/png;base64,([^"]+)"`)
 // TestWrite: index.html embeds exactly the PNG files written beside it, and
 // shows the summary, warnings, configuration and environment.
 func TestWrite(t *testing.T) {
-	d := resultstest.Build(resultstest.Default())
-	d.Warnings = []string{"event-queue-length below VPP's minimum"}
-	d.Points[2].Warnings = []string{"point warning"}
-	dir, page, rep := writeReport(t, d)
+	dir, page, rep, d := sharedReport(t)
 	if len(rep.Images) != len(d.Plots) {
 		t.Fatalf("%d images for %d plots", len(rep.Images), len(d.Plots))
 	}
@@ -89,7 +136,7 @@ func TestWrite(t *testing.T) {
 // TestSelfContained: no script, no stylesheet or image fetched from
 // anywhere, nothing that reaches the network.
 func TestSelfContained(t *testing.T) {
-	_, page, _ := writeReport(t, resultstest.Build(resultstest.Default()))
+	_, page, _, _ := sharedReport(t)
 	for _, bad := range []*regexp.Regexp{
 		regexp.MustCompile(`(?i)<script`),
 		regexp.MustCompile(`(?i)<link`),
@@ -109,7 +156,7 @@ func TestEscaping(t *testing.T) {
 	s := resultstest.Default()
 	s.Name = `<script>alert("x")</script>`
 	s.Description = `a "quoted" & <b>bold</b> description`
-	d := resultstest.Build(s)
+	d := cheap(resultstest.Build(s))
 	d.Warnings = []string{`<img src=x onerror=alert(1)>`}
 	d.Config.Session = append(d.Config.Session, results.KeyValue{Key: "tag", Value: `</dd><script>`})
 	_, page, _ := writeReport(t, d)
@@ -126,7 +173,7 @@ func TestEscaping(t *testing.T) {
 }
 
 func TestIncompleteBanner(t *testing.T) {
-	d := resultstest.Build(resultstest.Default())
+	d := cheap(resultstest.Build(resultstest.Default()))
 	d.Incomplete = true
 	d.Points = d.Points[:3]
 	d.FinishedPoints = []int{0, 1, 2}

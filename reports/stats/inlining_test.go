@@ -3,7 +3,6 @@ package stats
 import (
 	"os/exec"
 	"regexp"
-	"runtime"
 	"testing"
 )
 
@@ -14,7 +13,10 @@ func TestInlining(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the package with -gcflags=-m")
 	}
-	goBin := runtime.GOROOT() + "/bin/go"
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command on PATH")
+	}
 	out, err := exec.Command(goBin, "build", "-gcflags=-m", ".").CombinedOutput()
 	if err != nil {
 		t.Fatalf("go build -gcflags=-m: %v\n%s", err, out)
