@@ -31,8 +31,8 @@ func Example() {
 	for _, r := range rep.Rows {
 		fmt.Printf("%s: %s, %s\n", r.Metric, compare.FormatChange(r.ChangePct), r.Verdict)
 	}
-	fmt.Println(rep.Summary(), "exit", rep.ExitCode())
 	// rep.WriteMarkdown(w) writes the same for a CI job summary.
+	fmt.Println(rep.Summary(), "exit", rep.ExitCode())
 	// Output:
 	// throughput: -10.5%, worse
 	// sessions: 0.0%, ~
