@@ -22,8 +22,9 @@ type GenConfig struct {
 	// data; TCPSyn makes connection attempts, which the built-in responder
 	// answers with RST as a filtered connect would be).
 	TCPFlags uint8
-	// FrameSize is the frame length in bytes without FCS (default 64;
-	// at least MinFrame and room for the headers and a Probe).
+	// FrameSize is the frame length in bytes without FCS: at least MinFrame
+	// and room for the headers and a Probe (0: 64 for UDP, 74 for TCP, the
+	// smallest frames that carry a probe).
 	FrameSize int
 	// Flows is the number of distinct flows (default 1). Flow i uses source
 	// port SrcPort+i, so PACKET_FANOUT_HASH spreads them over workers.
@@ -55,9 +56,6 @@ func NewGenerator(cfg GenConfig) (*Generator, error) {
 	if cfg.Proto == "" {
 		cfg.Proto = "udp"
 	}
-	if cfg.FrameSize == 0 {
-		cfg.FrameSize = 64
-	}
 	if cfg.Flows == 0 {
 		cfg.Flows = 1
 	}
@@ -81,6 +79,9 @@ func NewGenerator(cfg GenConfig) (*Generator, error) {
 	}
 	if cfg.Flows < 1 || cfg.Flows > 65535-int(cfg.SrcPort)+1 {
 		return nil, fmt.Errorf("veth: generator: %d flows from source port %d do not fit the port range", cfg.Flows, cfg.SrcPort)
+	}
+	if cfg.FrameSize == 0 {
+		cfg.FrameSize = max(64, fl.HeaderLen()+ProbeLen)
 	}
 	if minLen := fl.HeaderLen() + ProbeLen; cfg.FrameSize < minLen || cfg.FrameSize < MinFrame {
 		return nil, fmt.Errorf("veth: generator: frame size %d below the minimum %d (headers and probe)", cfg.FrameSize, max(minLen, MinFrame))

@@ -16,10 +16,15 @@ type RingKind int
 
 // Receive paths.
 const (
+	// RingAuto picks by the expected rate (ReceiverConfig.Rate): the
+	// TPACKET_V2 ring up to AutoRingRate frames/s, where latency matters
+	// and one wake-up per frame is cheap, the TPACKET_V3 ring above it and
+	// when the rate is unknown.
+	RingAuto RingKind = iota
 	// RingTPacketV3 is the TPACKET_V3 block ring: the fastest path at high
 	// rates. Frames reach the application when a block fills or its retire
 	// timer (at least 1 ms) fires.
-	RingTPacketV3 RingKind = iota
+	RingTPacketV3
 	// RingTPacketV2 is the TPACKET_V2 slot ring: each frame is handed over
 	// and signalled on its own, the lowest-latency path at low rates.
 	RingTPacketV2
@@ -28,9 +33,12 @@ const (
 	RingRecvfrom
 )
 
-var ringNames = [...]string{"tpacketv3", "tpacketv2", "recvfrom"}
+// AutoRingRate is the rate up to which RingAuto picks the TPACKET_V2 ring.
+const AutoRingRate = 100_000
 
-// String returns "tpacketv3", "tpacketv2" or "recvfrom".
+var ringNames = [...]string{"auto", "tpacketv3", "tpacketv2", "recvfrom"}
+
+// String returns "auto", "tpacketv3", "tpacketv2" or "recvfrom".
 func (k RingKind) String() string {
 	if k >= 0 && int(k) < len(ringNames) {
 		return ringNames[k]
@@ -45,7 +53,18 @@ func ParseRing(s string) (RingKind, error) {
 			return RingKind(i), nil
 		}
 	}
-	return 0, fmt.Errorf("veth: ring %q: want tpacketv3, tpacketv2 or recvfrom", s)
+	return 0, fmt.Errorf("veth: ring %q: want auto, tpacketv3, tpacketv2 or recvfrom", s)
+}
+
+// resolve turns RingAuto into a concrete ring for the expected rate.
+func (k RingKind) resolve(rate float64) RingKind {
+	if k != RingAuto {
+		return k
+	}
+	if rate > 0 && rate <= AutoRingRate {
+		return RingTPacketV2
+	}
+	return RingTPacketV3
 }
 
 // RingConfig is the geometry of a receive ring (see afpacket.RxConfig for
@@ -80,8 +99,10 @@ type Handler func(f *Frame)
 
 // ReceiverConfig configures a Receiver.
 type ReceiverConfig struct {
-	// Ring is the receive path (default RingTPacketV3).
+	// Ring is the receive path (default RingAuto).
 	Ring RingKind
+	// Rate is the expected frame rate, for RingAuto (0: unknown).
+	Rate float64
 	// Geometry of the ring (ignored for RingRecvfrom).
 	Geometry RingConfig
 	// RecvBuffer is the socket receive buffer for RingRecvfrom in bytes
@@ -164,6 +185,7 @@ func NewReceiver(t *Topology, s Side, cfg ReceiverConfig) (*Receiver, error) {
 	if cfg.RecvBuffer == 0 {
 		cfg.RecvBuffer = 16 << 20
 	}
+	cfg.Ring = cfg.Ring.resolve(cfg.Rate)
 	r := &Receiver{cfg: cfg}
 	if cfg.Expect > 0 {
 		r.seen = newSeqSet(cfg.Expect)
@@ -318,7 +340,7 @@ type KernelStats struct {
 
 // RxResult is what a Receiver measured.
 type RxResult struct {
-	// Ring and Workers as configured.
+	// Ring (resolved, never RingAuto) and Workers as configured.
 	Ring    RingKind
 	Workers int
 	// Received counts probe frames; Foreign counts other frames (ARP,

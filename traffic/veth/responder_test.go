@@ -145,13 +145,22 @@ func TestReplierIgnoresOther(t *testing.T) {
 }
 
 func TestParseRingAndTx(t *testing.T) {
-	for _, k := range []RingKind{RingTPacketV3, RingTPacketV2, RingRecvfrom} {
+	for _, k := range []RingKind{RingAuto, RingTPacketV3, RingTPacketV2, RingRecvfrom} {
 		if got, err := ParseRing(k.String()); err != nil || got != k {
 			t.Errorf("ParseRing(%q) = %v, %v", k.String(), got, err)
 		}
 	}
 	if _, err := ParseRing("tpacketv4"); err == nil {
 		t.Error("unknown ring accepted")
+	}
+	for _, tc := range []struct {
+		k    RingKind
+		rate float64
+		want RingKind
+	}{{RingAuto, 0, RingTPacketV3}, {RingAuto, 1000, RingTPacketV2}, {RingAuto, AutoRingRate, RingTPacketV2}, {RingAuto, 2e5, RingTPacketV3}, {RingRecvfrom, 1000, RingRecvfrom}} {
+		if got := tc.k.resolve(tc.rate); got != tc.want {
+			t.Errorf("%v.resolve(%g) = %v, want %v", tc.k, tc.rate, got, tc.want)
+		}
 	}
 	for _, k := range []TxKind{TxRing, TxSendmmsg, TxSendto} {
 		if got, err := ParseTx(k.String()); err != nil || got != k {

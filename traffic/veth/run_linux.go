@@ -92,6 +92,9 @@ func Run(ctx context.Context, t *Topology, cfg RunConfig) (Report, error) {
 	if cfg.Receiver.Expect == 0 {
 		cfg.Receiver.Expect = cfg.Sender.Count
 	}
+	if cfg.Receiver.Rate == 0 {
+		cfg.Receiver.Rate = cfg.Sender.Rate
+	}
 	if cfg.Drain == 0 {
 		cfg.Drain = time.Second
 	}
