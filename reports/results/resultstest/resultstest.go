@@ -193,10 +193,13 @@ func (s *Spec) value(m *Metric, mi, i, r int, ps []results.Param) float64 {
 		// A seed-dependent jitter of up to ±1%: the same seed always gives
 		// the same count, another seed another one.
 		rng := rand.New(rand.NewPCG(s.Seed, uint64(i)<<32|uint64(r)<<16|uint64(mi)))
-		return math.Round(v * (1 + 0.02*(rng.Float64()-0.5)))
+		return math.Round(v * (1 + float64(0.02*(rng.Float64()-0.5))))
 	}
 	rng := rand.New(rand.NewPCG(s.NoiseSeed^0x9e3779b97f4a7c15, uint64(i)<<32|uint64(r)<<16|uint64(mi)))
-	return v * (1 + m.Noise*rng.NormFloat64())
+	// The float64 conversions stop the compiler from fusing multiply and
+	// add (FMA on arm64, amd64 v3), so values are the same on every machine
+	// and golden files hold.
+	return v * (1 + float64(m.Noise*rng.NormFloat64()))
 }
 
 func (s *Spec) repetition(i, r int, ps []results.Param) results.Repetition {
@@ -268,9 +271,9 @@ func syntheticSeries(rng *rand.Rand, scale float64) []results.Series {
 		t := int64(k) * step
 		x := float64(k) / steps
 		occ.Points = append(occ.Points, results.SeriesPoint{TNS: t, V: math.Round(10000 * (1 - math.Exp(-4*x)) * (0.9 + 0.1*scale))})
-		fill.Points = append(fill.Points, results.SeriesPoint{TNS: t, V: math.Round(32768 * (0.5 + 0.4*math.Sin(6*x) + 0.05*rng.NormFloat64()))})
+		fill.Points = append(fill.Points, results.SeriesPoint{TNS: t, V: math.Round(32768 * (0.5 + float64(0.4*math.Sin(6*x)) + float64(0.05*rng.NormFloat64())))})
 		est.Points = append(est.Points, results.SeriesPoint{TNS: t, V: math.Round(8000 * (1 - math.Exp(-5*x)))})
-		closing.Points = append(closing.Points, results.SeriesPoint{TNS: t, V: math.Round(400 * x * (1 + 0.1*rng.NormFloat64()))})
+		closing.Points = append(closing.Points, results.SeriesPoint{TNS: t, V: math.Round(400 * x * (1 + float64(0.1*rng.NormFloat64())))})
 	}
 	return []results.Series{occ, fill, est, closing}
 }
