@@ -74,6 +74,9 @@ func Code(err error) int {
 	if err == nil {
 		return 0
 	}
+	if e, ok := err.(Error); ok {
+		return int(e) // the common, allocation-free case
+	}
 	var e Error
 	if errors.As(err, &e) {
 		return int(e)

@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	
+
 	"github.com/zeebo/xxh3"
 	"golang.org/x/sys/unix"
 )
