@@ -27,8 +27,13 @@ func TestZeroAllocs(t *testing.T) {
 			f.Enqueue(p)
 			f.Drop(1 << 20)
 		},
-		"peek+drop":     func() { f.Enqueue(p); f.Peek(100, dst); f.Drop(1500) },
-		"zero-copy":     func() { a, b, _ := f.WriteSegments(1500); f.Commit(uint32(len(a) + len(b))); f.ReadSegments(0, 1500); f.Drop(1500) },
+		"peek+drop": func() { f.Enqueue(p); f.Peek(100, dst); f.Drop(1500) },
+		"zero-copy": func() {
+			a, b, _ := f.WriteSegments(1500)
+			f.Commit(uint32(len(a) + len(b)))
+			f.ReadSegments(0, 1500)
+			f.Drop(1500)
+		},
 		"segments":      func() { f.EnqueueSegments([][]byte{p[:700], p[700:]}, false); f.DropAll() },
 		"empty/full":    func() { f.Dequeue(dst); f.Drop(1); f.Peek(10, dst) },
 		"notifications": func() { f.SetEvent(); f.UnsetEvent(); f.NeedsDeqNotif(1500); f.ClearDeqNotif() },
