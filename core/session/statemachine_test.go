@@ -51,7 +51,7 @@ type cell struct {
 	app   []string // notifications queued for the app, in order
 	ctrl  []EventType
 	tp    []string // transport calls
-	del   bool // removed from the lookup table
+	del   bool     // removed from the lookup table
 }
 
 // smStates are the states an established session moves through.
