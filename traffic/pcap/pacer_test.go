@@ -1,12 +1,14 @@
 package pcap_test
 
 import (
+	"bytes"
 	"context"
 	"math"
 	"testing"
 	"time"
 
 	"github.com/sessionlab/sessionlab/traffic/packet"
+	pt "github.com/sessionlab/sessionlab/traffic/packet/packettest"
 	"github.com/sessionlab/sessionlab/traffic/pcap"
 )
 
@@ -142,10 +144,28 @@ func TestReplayAchievesRequestedRate(t *testing.T) {
 		bound   = 0.05
 		tries   = 5
 	)
-	src := newSource(packets)
+	// The real pipeline: a pcap file (in memory) read and decoded by a
+	// Reader, scheduled, paced.
+	var file bytes.Buffer
+	w, err := pcap.NewWriter(&file, pcap.WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	frames := pt.Mix(1000, 40)
+	for i := range packets {
+		if err := w.WriteFrame(int64(i)*1000, 0, frames[i%len(frames)]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
 	var last pcap.Report
 	for try := 1; try <= tries; try++ {
-		src.i = 0
+		src, err := pcap.NewReader(bytes.NewReader(file.Bytes()), pcap.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
 		rep, err := pcap.Replay(context.Background(), src, pcap.Timing{Mode: pcap.PPS, PPS: rate}, nil, func(*packet.Packet) error { return nil })
 		if err != nil {
 			t.Fatal(err)
