@@ -145,3 +145,24 @@ func wd[K Key](k *K, i int) uint64 { return (*k)[i] }
 // and tests can predict bucket placement (for example to build colliding
 // keys).
 func Hash[K Key](k K) uint64 { return hashKey(&k) }
+
+// The three instantiations of the package, spelled out so that building the
+// package alone compiles (and type-checks and reports the inlining of) each
+// of them, as its users will (see inlining_test.go).
+var _ = [...]func(Config) error{instantiate[Key16], instantiate[Key24], instantiate[Key48]}
+
+func instantiate[K Key](cfg Config) error {
+	t, err := New[K](cfg)
+	if err != nil {
+		return err
+	}
+	var k K
+	t.Lookup(k)
+	t.LookupBatch(nil, nil, nil)
+	_ = t.Add(k, 0)
+	_ = t.AddNoReplace(k, 0)
+	_ = t.Delete(k)
+	t.Walk(func(K, uint64) bool { return false })
+	_ = t.Format(0)
+	return t.Close()
+}

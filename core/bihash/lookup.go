@@ -1,7 +1,6 @@
 package bihash
 
 import (
-	"math/bits"
 	"sync/atomic"
 	"unsafe"
 )
@@ -29,112 +28,50 @@ func bucketStride(n int) uintptr {
 	return 8
 }
 
-// b2u is 1 for true: compiled to SETcc, no branch.
-func b2u(b bool) uint {
-	var u uint
-	if b {
-		u = 1
-	}
-	return u
-}
-
-// eq2, eq3 and eq6 return 1 when the key of the pair at kv is the given key.
-func eq2(kv unsafe.Pointer, a, b uint64) uint {
-	return b2u((load(kv, 0)^a)|(load(kv, 8)^b) == 0)
-}
-
-func eq3(kv unsafe.Pointer, a, b, c uint64) uint {
-	return b2u((load(kv, 0)^a)|(load(kv, 8)^b)|(load(kv, 16)^c) == 0)
-}
-
-// xor3 is the difference of three key words at kv from a, b, c: 0 when equal.
-// eq6 is made of two, each small enough to inline.
+// xor3 is the difference of the three key words at kv from a, b, c: 0 when
+// they are equal. A 48-byte key is compared as two of them, each small
+// enough to inline.
 func xor3(kv unsafe.Pointer, a, b, c uint64) uint64 {
 	return (load(kv, 0) ^ a) | (load(kv, 8) ^ b) | (load(kv, 16) ^ c)
 }
 
-// find searches the bucket at bp, whose word was w when loaded, for k with
-// hash h. ok is false when the answer cannot be trusted (the bucket was
-// locked or changed meanwhile) and the caller must load the word again.
-//
-// Like VPP, it finds the candidate page by arithmetic on the bucket word
-// alone (offset + page index from the hash; an unsplit inline bucket's
-// offset points at its own inline page), with no branch on the page count:
-// that branch would be unpredictable (about one lookup in seven lands in a
-// split bucket at the default load), and a mispredicted branch that waits on
-// a cache miss throws away the lookups the CPU had already started after it.
-// The address then depends on the loaded word, but for an inline bucket the
-// lines it names are the ones already on their way (see Lookup).
-func (t *Table[K]) find(bp *uint64, w, h uint64, k *K) (v uint64, found, ok bool) {
-	n := len(*k)
-	kvb := uintptr(n+1) * 8
-	if w&(lockBit|linearBit) != 0 {
-		if w&lockBit != 0 {
-			return 0, false, false
-		}
-		return t.findSlow(bp, w, k)
+// pageMasks[l2] is (1 << l2) - 1: the page-index mask of a bucket with 2^l2
+// pages, read from a table (one load that hits L1) instead of computed with
+// a variable shift, which on amd64 (without BMI2) costs several moves into CX.
+var pageMasks = func() (m [256]uint64) {
+	for i := range 64 {
+		m[i] = 1<<i - 1
 	}
-	off := uintptr(w & offsetMask)
-	pg := uintptr((h >> (t.log2n & 63)) & (1<<(wordLog2(w)&63) - 1))
-	p := unsafe.Add(t.base, off+pg*kvPerPage*kvb)
-	// A mask of the 4 slots whose key is k, computed without branches.
-	var m uint
-	switch n {
-	case 2:
-		a, b := wd(k, 0), wd(k, 1)
-		m = eq2(p, a, b) | eq2(unsafe.Add(p, 24), a, b)<<1 |
-			eq2(unsafe.Add(p, 48), a, b)<<2 | eq2(unsafe.Add(p, 72), a, b)<<3
-	case 3:
-		a, b, c := wd(k, 0), wd(k, 1), wd(k, 2)
-		m = eq3(p, a, b, c) | eq3(unsafe.Add(p, 32), a, b, c)<<1 |
-			eq3(unsafe.Add(p, 64), a, b, c)<<2 | eq3(unsafe.Add(p, 96), a, b, c)<<3
-	default:
-		a, b, c, d, e, f := wd(k, 0), wd(k, 1), wd(k, 2), wd(k, 3), wd(k, 4), wd(k, 5)
-		for i := uintptr(0); i < kvPerPage; i++ {
-			kv := unsafe.Add(p, i*56)
-			m |= b2u(xor3(kv, a, b, c)|xor3(unsafe.Add(kv, 24), d, e, f) == 0) << i
-		}
-	}
-	if n != 2 {
-		// An empty bucket without an inline page has offset 0, so p
-		// points into the bucket array (readable: the arena is mapped
-		// with slack past its end): nothing there is a pair. Masking
-		// instead of branching keeps misses, which are frequent (every
-		// new flow), free of mispredictions.
-		m &= -b2u(off != 0)
-	}
-	for ; m != 0; m &= m - 1 {
-		kv := unsafe.Add(p, uintptr(bits.TrailingZeros(m))*kvb)
-		if v = load(kv, uintptr(n)*8); v != FreeValue {
-			return v, true, atomic.LoadUint64(bp) == w
-		}
-	}
-	return 0, false, atomic.LoadUint64(bp) == w
-}
-
-// findSlow searches every slot of a linear-search bucket.
-//
-//go:noinline
-func (t *Table[K]) findSlow(bp *uint64, w uint64, k *K) (uint64, bool, bool) {
-	p, n := t.allSlots(bp, w)
-	for i := uintptr(0); i < n; i++ {
-		kv := kvAt[K](p, i)
-		if keyEqual(kv, k) {
-			if v := load(kv, keyWords[K]()*8); v != FreeValue {
-				return v, true, atomic.LoadUint64(bp) == w
-			}
-		}
-	}
-	return 0, false, atomic.LoadUint64(bp) == w
-}
+	return m
+}()
 
 // Lookup returns the value stored for key. It takes no lock: it reads the
 // bucket word, searches, and accepts the answer only if the bucket word is
 // still the same (no writer held or changed the bucket meanwhile); otherwise
 // it searches again. It allocates nothing.
+//
+// The body is one function, its helpers inlined and its length switches
+// folded away in each instantiation, because at 1M keys and more a lookup is
+// a cache miss and what decides the speed of a loop of lookups is how many
+// of those misses are in flight at once: the CPU keeps issuing the next
+// lookups while the first one waits, until its reorder buffer is full, so
+// every instruction saved is more overlap. For the same reason it has no
+// branch whose outcome is random:
+//
+//   - Like VPP it finds the candidate page by arithmetic on the bucket word
+//     (offset plus page index from the hash; an unsplit inline bucket's offset
+//     points at its own inline page) rather than branching on the page count:
+//     one lookup in seven lands in a split bucket at the default load, and a
+//     mispredicted branch that waits on a cache miss throws away all the work
+//     started after it. The address then depends on the loaded word, but for
+//     an inline bucket its cache lines are already on their way (touchInline).
+//   - The slot holding the key is picked with conditional moves, not a branch
+//     per slot.
 func (t *Table[K]) Lookup(key K) (value uint64, ok bool) {
+	n := len(key)
+	kvb := uintptr(n+1) * 8
 	var h uint64
-	switch len(key) { // hashKey, written out so that hash16 and hash24 inline
+	switch n { // hashKey, written out so that hash16 and hash24 inline
 	case 2:
 		h = hash16(key[0], key[1])
 	case 3:
@@ -143,18 +80,118 @@ func (t *Table[K]) Lookup(key K) (value uint64, ok bool) {
 		h = hash48((*[6]uint64)(unsafe.Pointer(&key)))
 	}
 	bp := t.bucketAt(h)
-	if len(key) == 2 {
-		// Start fetching every cache line of the 104-byte bucket now:
-		// find computes the page address from the bucket word, and
-		// these lines must not wait for it.
+	if n == 2 {
 		touchInline(bp)
 	}
+	hp := h >> (t.log2n & 63) // the page bits, ready before the word arrives
 	for {
-		v, found, valid := t.find(bp, atomic.LoadUint64(bp), h, &key)
-		if valid {
+		w := atomic.LoadUint64(bp)
+		if w&(lockBit|linearBit) != 0 {
+			return t.lookupSlow(bp, h, &key)
+		}
+		off := uintptr(w & offsetMask)
+		p := unsafe.Add(t.base, off+uintptr(hp&pageMasks[uint8(w>>log2Shift)])*kvPerPage*kvb)
+		// i = the first slot whose key is key, kvPerPage if none.
+		i := uintptr(kvPerPage)
+		switch n {
+		case 2:
+			a, b := key[0], key[1]
+			if xor2(p, 72, a, b) == 0 {
+				i = 3
+			}
+			if xor2(p, 48, a, b) == 0 {
+				i = 2
+			}
+			if xor2(p, 24, a, b) == 0 {
+				i = 1
+			}
+			if xor2(p, 0, a, b) == 0 {
+				i = 0
+			}
+		case 3:
+			a, b, c := wd(&key, 0), wd(&key, 1), wd(&key, 2)
+			if xor3(unsafe.Add(p, 96), a, b, c) == 0 {
+				i = 3
+			}
+			if xor3(unsafe.Add(p, 64), a, b, c) == 0 {
+				i = 2
+			}
+			if xor3(unsafe.Add(p, 32), a, b, c) == 0 {
+				i = 1
+			}
+			if xor3(p, a, b, c) == 0 {
+				i = 0
+			}
+		default:
+			a, b, c, d, e, f := wd(&key, 0), wd(&key, 1), wd(&key, 2), wd(&key, 3), wd(&key, 4), wd(&key, 5)
+			for j := uintptr(kvPerPage); j > 0; j-- {
+				kv := unsafe.Add(p, (j-1)*56)
+				if xor3(kv, a, b, c)|xor3(unsafe.Add(kv, 24), d, e, f) == 0 {
+					i = j - 1
+				}
+			}
+			// An empty bucket without an inline page has offset 0, so p
+			// points into the bucket array (readable: the arena is
+			// mapped with slack past its end), where nothing is a pair.
+			// A conditional move, not a branch: misses are frequent
+			// (every new flow's first packet).
+			if off == 0 {
+				i = kvPerPage
+			}
+		}
+		if i < kvPerPage {
+			v := load(p, i*kvb+uintptr(n)*8)
+			if v == FreeValue {
+				// The first match is a deleted copy of the key; a live
+				// one may follow it.
+				return t.lookupSlow(bp, h, &key)
+			}
+			if atomic.LoadUint64(bp) == w {
+				return v, true
+			}
+			continue
+		}
+		if atomic.LoadUint64(bp) == w {
+			return 0, false
+		}
+	}
+}
+
+// xor2 is the difference of the two key words at p+off from a, b: 0 when
+// they are equal.
+func xor2(p unsafe.Pointer, off uintptr, a, b uint64) uint64 {
+	return (load(p, off) ^ a) | (load(p, off+8) ^ b)
+}
+
+// lookupSlow is Lookup for the rare cases: a locked bucket (wait for the
+// writer), a linear-search bucket (search every slot), a deleted copy of the
+// key ahead of the live one (search slot by slot, skipping free slots).
+//
+//go:noinline
+func (t *Table[K]) lookupSlow(bp *uint64, h uint64, k *K) (uint64, bool) {
+	for {
+		w := atomic.LoadUint64(bp)
+		if w&lockBit != 0 {
+			spinWait(bp)
+			continue
+		}
+		p, n := t.writerSlots(bp, w, h)
+		v, found := uint64(0), false
+		for i := uintptr(0); i < n; i++ {
+			kv := kvAt[K](p, i)
+			if keyEqual(kv, k) {
+				if v = load(kv, keyWords[K]()*8); v != FreeValue {
+					found = true
+					break
+				}
+			}
+		}
+		if atomic.LoadUint64(bp) == w {
+			if !found {
+				v = 0
+			}
 			return v, found
 		}
-		spinWait(bp)
 	}
 }
 
@@ -222,12 +259,9 @@ func (t *Table[K]) LookupBatch(keys []K, vals []uint64, found []bool) int {
 			atomic.LoadUint64(word(p, 2*kvb))
 			atomic.LoadUint64(word(p, kvPerPage*kvb-8))
 		}
-		// Phase 3: compare, in cache now, and validate.
+		// Phase 3: the lookups proper, in cache now.
 		for i := range ks {
-			v, f, ok := t.find(bps[i], ws[i], hs[i], &ks[i])
-			if !ok {
-				v, f = t.Lookup(ks[i])
-			}
+			v, f := t.Lookup(ks[i])
 			vals[i], found[i] = v, f
 			if f {
 				hits++
