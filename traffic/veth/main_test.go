@@ -3,8 +3,10 @@ package veth
 import (
 	"fmt"
 	"os"
+	"os/signal"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/vishvananda/netlink"
@@ -74,7 +76,20 @@ func leftovers(stems []string) []string {
 // left: no open topology, no namespace and no link with a name any test
 // topology used. It checks only this process's names, so it stays correct
 // while other test binaries build topologies of their own in parallel.
+//
+// An interrupted test run (Ctrl-C, SIGTERM from a CI timeout) closes every
+// open topology before it exits, so it too leaves nothing behind.
 func TestMain(m *testing.M) {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		s := <-sig
+		fmt.Fprintf(os.Stderr, "veth tests: %v: removing open topologies %v\n", s, Live())
+		if err := CloseAll(); err != nil {
+			fmt.Fprintln(os.Stderr, "veth tests:", err)
+		}
+		os.Exit(130)
+	}()
 	code := m.Run()
 	if live := Live(); len(live) > 0 {
 		fmt.Fprintf(os.Stderr, "veth tests: topologies still open after the tests: %v\n", live)

@@ -446,6 +446,23 @@ func Live() []string {
 	return names
 }
 
+// CloseAll closes every topology this process has open (removing the
+// unnamed ones). It is meant for signal handlers: an interrupted program
+// calls it before exiting so it leaves nothing behind.
+func CloseAll() error {
+	liveMu.Lock()
+	ts := make([]*Topology, 0, len(live))
+	for t := range live {
+		ts = append(ts, t)
+	}
+	liveMu.Unlock()
+	var errs []error
+	for _, t := range ts {
+		errs = append(errs, t.Close())
+	}
+	return errors.Join(errs...)
+}
+
 // Resource is a namespace or link found by List.
 type Resource struct {
 	// Kind is "netns" or "link".
