@@ -18,7 +18,10 @@ func TestIntegration(t *testing.T) {
 	rep, err := Run(ctx, topo, RunConfig{
 		Gen:      GenConfig{FrameSize: 64, Flows: 4},
 		Sender:   SenderConfig{Rate: 50_000, Count: n},
-		Receiver: ReceiverConfig{Ring: RingTPacketV3},
+		// 512 blocks: with the 1 ms retire timeout each block holds about a
+		// millisecond of traffic, so the ring rides out a 512 ms reader stall
+		// on a loaded CI machine.
+		Receiver: ReceiverConfig{Ring: RingTPacketV3, Geometry: RingConfig{BlockSize: 64 << 10, BlockCount: 512}},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -369,8 +369,8 @@ type RxResult struct {
 	Err error
 }
 
-// Result returns the measurements so far; call it after Stop for final
-// figures.
+// Result returns the measurements. Call it after Stop (workers update the
+// counters without locks while they run; Received is the live counter).
 func (r *Receiver) Result() RxResult {
 	res := RxResult{Ring: r.cfg.Ring, Workers: len(r.workers)}
 	ow, dl := newLatencyHist(), newLatencyHist()

@@ -166,8 +166,10 @@ func NewSender(t *Topology, s Side, src FrameSource, cfg SenderConfig) (*Sender,
 			return err
 		}
 		if cfg.Replies {
+			// 4096 slots: at 20k replies/s the reply ring rides out a 200 ms
+			// stall of the reply reader.
 			snd.sentAt = make([]atomic.Int64, sentAtSize)
-			snd.rring, err = afpacket.NewRxRing(end.Index, afpacket.RxConfig{Version: afpacket.TPacketV2, BlockSize: 1 << 16, BlockCount: 32, IgnoreOutgoing: true})
+			snd.rring, err = afpacket.NewRxRing(end.Index, afpacket.RxConfig{Version: afpacket.TPacketV2, BlockSize: 1 << 17, BlockCount: 64, IgnoreOutgoing: true})
 		}
 		return err
 	})

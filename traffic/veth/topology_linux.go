@@ -140,7 +140,11 @@ type Topology struct {
 }
 
 // End returns end s. Its ns handle stays owned by the topology.
-func (t *Topology) End(s Side) Endpoint { return t.ends[s] }
+func (t *Topology) End(s Side) Endpoint {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.ends[s]
+}
 
 // New creates a topology: namespaces Prefix+Name+"-a" and "-b", IPv6 and
 // forwarding off in both, and a veth pair with one end in each, addresses
