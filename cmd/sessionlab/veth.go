@@ -167,7 +167,7 @@ func vethRunCmd() *cobra.Command {
 		count                                uint64
 		rate                                 float64
 		size, flows, workers                 int
-		reply                                bool
+		reply, realtime                      bool
 		drain                                time.Duration
 	)
 	c := &cobra.Command{
@@ -221,7 +221,7 @@ the run is interrupted with Ctrl-C. Exit status 1 when frames were lost.`,
 			rep, err := veth.Run(ctx, t, veth.RunConfig{
 				Gen:      veth.GenConfig{Proto: proto, TCPFlags: tcpFlags, FrameSize: size, Flows: flows},
 				Sender:   veth.SenderConfig{TX: tk, Rate: rate, Count: count},
-				Receiver: veth.ReceiverConfig{Ring: rk, Workers: workers},
+				Receiver: veth.ReceiverConfig{Ring: rk, Workers: workers, Realtime: realtime},
 				Reply:    reply,
 				Drain:    drain,
 			})
@@ -252,6 +252,7 @@ the run is interrupted with Ctrl-C. Exit status 1 when frames were lost.`,
 	f.StringVar(&ring, "ring", "auto", "receive path: auto, tpacketv3, tpacketv2 or recvfrom")
 	f.StringVar(&tx, "tx", "txring", "transmit path: txring, sendmmsg or sendto")
 	f.BoolVar(&reply, "reply", false, "answer at end B and time round trips at end A")
+	f.BoolVar(&realtime, "realtime", false, "run receive workers under SCHED_FIFO (needs CAP_SYS_NICE): latency of the path, not of the scheduler")
 	f.DurationVar(&drain, "drain", time.Second, "how long to wait for the last frames")
 	return c
 }

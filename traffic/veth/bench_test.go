@@ -41,22 +41,40 @@ func BenchmarkThroughput(b *testing.B) {
 // delivery latency (the moment the application read the frame - send
 // timestamp: app-p50-ns, app-p99-ns). The low-rate target is a
 // p99 under 200 µs. One op is one frame, so ns/op is the 1 ms interval.
+//
+// prio=rt runs the receive worker under SCHED_FIFO (ReceiverConfig.Realtime),
+// which measures the receive path rather than how soon the scheduler gets
+// round to a woken thread on a busy machine; prio=normal is the plain case.
+// prio=rt is skipped without CAP_SYS_NICE.
 func BenchmarkLatency1k(b *testing.B) {
 	topo := benchTopology(b)
-	for _, ring := range []RingKind{RingTPacketV3, RingTPacketV2, RingRecvfrom} {
-		b.Run(fmt.Sprintf("size=64/impl=%s", ring), func(b *testing.B) {
-			benchFlow(b, topo, 64, 1000, 0, ring)
-		})
+	for _, rt := range []bool{true, false} {
+		prio := "normal"
+		if rt {
+			prio = "rt"
+		}
+		for _, ring := range []RingKind{RingTPacketV3, RingTPacketV2, RingRecvfrom} {
+			b.Run(fmt.Sprintf("size=64/prio=%s/impl=%s", prio, ring), func(b *testing.B) {
+				if rt && !hasCap(capSysNice) {
+					b.Skip("needs CAP_SYS_NICE for SCHED_FIFO")
+				}
+				benchFlowRT(b, topo, 64, 1000, 0, ring, rt)
+			})
+		}
 	}
 }
 
 func benchFlow(b *testing.B, topo *Topology, size int, rate float64, window uint64, ring RingKind) {
+	benchFlowRT(b, topo, size, rate, window, ring, false)
+}
+
+func benchFlowRT(b *testing.B, topo *Topology, size int, rate float64, window uint64, ring RingKind, realtime bool) {
 	a, bb := topo.End(A), topo.End(B)
 	gen, err := NewGenerator(GenConfig{FrameSize: size, Count: uint64(b.N), SrcMAC: [6]byte(a.MAC), DstMAC: [6]byte(bb.MAC), Src: ClientAddr(topo), Dst: bb.Addr.Addr()})
 	if err != nil {
 		b.Fatal(err)
 	}
-	rx, err := NewReceiver(topo, B, ReceiverConfig{Ring: ring, Expect: uint64(b.N)})
+	rx, err := NewReceiver(topo, B, ReceiverConfig{Ring: ring, Expect: uint64(b.N), Realtime: realtime})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -16,8 +16,8 @@ func TestIntegration(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	rep, err := Run(ctx, topo, RunConfig{
-		Gen:      GenConfig{FrameSize: 64, Flows: 4},
-		Sender:   SenderConfig{Rate: 50_000, Count: n},
+		Gen:    GenConfig{FrameSize: 64, Flows: 4},
+		Sender: SenderConfig{Rate: 50_000, Count: n},
 		// 512 blocks: with the 1 ms retire timeout each block holds about a
 		// millisecond of traffic, so the ring rides out a 512 ms reader stall
 		// on a loaded CI machine.

@@ -13,7 +13,14 @@ const (
 	capNetAdmin = 12
 	capNetRaw   = 13
 	capSysAdmin = 21
+	capSysNice  = 23
 )
+
+// hasCap reports whether the process holds capability bit c effectively.
+func hasCap(c uint) bool {
+	eff, err := effectiveCaps()
+	return err == nil && eff&(1<<c) != 0
+}
 
 // PrivilegeError says which capabilities the process lacks for an
 // operation, and what each one is needed for.

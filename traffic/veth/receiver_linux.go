@@ -4,9 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/sessionlab/sessionlab/traffic/internal/afpacket"
 )
@@ -120,6 +123,13 @@ type ReceiverConfig struct {
 	// Expect enables the completeness check: probe sequence numbers
 	// 0..Expect-1 are tracked in a bitmap.
 	Expect uint64
+	// Realtime runs each worker on its own OS thread under SCHED_FIFO
+	// (priority 1), so a frame's arrival wakes it at once even when every
+	// CPU is busy with ordinary work. The worker sleeps in poll(2) between
+	// frames, so it takes no CPU from others while idle; do not combine it
+	// with SpinPolls. Needs CAP_SYS_NICE; without it the worker runs at
+	// normal priority and RxResult.Err says so.
+	Realtime bool
 }
 
 // receiver is what one worker reads from.
@@ -259,6 +269,12 @@ func (r *Receiver) Start() {
 }
 
 func (r *Receiver) run(w *rxWorker) {
+	if r.cfg.Realtime {
+		runtime.LockOSThread() // the thread dies with the goroutine: never reused at FIFO priority
+		if err := unix.SchedSetAttr(0, &unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_FIFO, Priority: 1}, 0); err != nil {
+			w.err = fmt.Errorf("veth: realtime priority for worker %d: %w", w.id, err)
+		}
+	}
 	for {
 		f, err := w.sock.next(w.buf)
 		if err != nil {
