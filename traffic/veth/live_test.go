@@ -206,3 +206,23 @@ func TestSocketAllocs(t *testing.T) {
 		t.Errorf("tpacketv3 stats %+v, %v", st, err)
 	}
 }
+
+// TestRealtimeWorkers runs receive workers under SCHED_FIFO: the run is
+// complete and no worker reports a failure to raise its priority.
+func TestRealtimeWorkers(t *testing.T) {
+	topo := newTopology(t, Config{})
+	if !hasCap(capSysNice) {
+		t.Skip("needs CAP_SYS_NICE")
+	}
+	rep, err := Run(context.Background(), topo, RunConfig{
+		Gen:      GenConfig{Flows: 4},
+		Sender:   SenderConfig{Rate: 10_000, Count: 2000},
+		Receiver: ReceiverConfig{Workers: 2, Realtime: true},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rep.Err(); err != nil {
+		t.Fatal(err)
+	}
+}
