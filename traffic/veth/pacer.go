@@ -19,7 +19,14 @@ type Pacer struct {
 	spin     time.Duration
 	// MaxBurst bounds how many overdue frames one Wait releases.
 	MaxBurst uint64
+	// Stop, when set, is polled at least every maxNap while Wait sleeps;
+	// Wait returns 0 once it reports true.
+	Stop func() bool
 }
+
+// maxNap bounds one sleep, so a stop request is seen promptly even at a
+// rate of one frame a minute.
+const maxNap = 20 * time.Millisecond
 
 // sleep blocks the calling thread; Linux replaces it with nanosleep(2),
 // which the runtime's timer wheel would otherwise round up to a millisecond.
@@ -48,7 +55,7 @@ func (p *Pacer) Due(elapsed time.Duration) uint64 {
 }
 
 // Wait blocks until frame number sent (0-based) is due and returns how many
-// frames may go now (at least 1).
+// frames may go now: at least 1, or 0 when Stop reported true.
 func (p *Pacer) Wait(sent uint64) uint64 {
 	if p.perFrame == 0 {
 		return p.MaxBurst
@@ -60,7 +67,10 @@ func (p *Pacer) Wait(sent uint64) uint64 {
 		}
 		wait := time.Duration(float64(sent)*p.perFrame) - el
 		if wait > p.spin {
-			sleep(wait - p.spin)
+			if p.Stop != nil && p.Stop() {
+				return 0
+			}
+			sleep(min(wait-p.spin, maxNap))
 		}
 	}
 }

@@ -32,6 +32,7 @@ type PrivilegeError struct {
 	Why map[string]string
 }
 
+// Error names every missing capability and what it is for.
 func (e *PrivilegeError) Error() string {
 	var b strings.Builder
 	b.WriteString("veth: missing permission:")

@@ -185,6 +185,11 @@ func TestPacerDue(t *testing.T) {
 	if got := NewPacer(0, 0).Wait(1 << 40); got != 256 {
 		t.Errorf("unpaced Wait = %d, want MaxBurst", got)
 	}
+	slow := NewPacer(1.0/3600, 0) // one frame an hour
+	slow.Stop = func() bool { return true }
+	if got := slow.Wait(1); got != 0 {
+		t.Errorf("stopped Wait = %d, want 0", got)
+	}
 }
 
 func TestSeqSet(t *testing.T) {

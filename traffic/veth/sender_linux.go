@@ -201,6 +201,7 @@ func (s *Sender) Run(ctx context.Context) error {
 	pacer := NewPacer(s.cfg.Rate, s.cfg.Spin)
 	paced := s.cfg.Rate > 0
 	pacer.MaxBurst = uint64(s.cfg.Batch)
+	pacer.Stop = s.stop.Load
 	s.res.TX = s.cfg.TX
 	s.res.Start = time.Now()
 	defer func() {
@@ -217,6 +218,9 @@ func (s *Sender) Run(ctx context.Context) error {
 			break
 		}
 		n := pacer.Wait(s.res.Sent)
+		if n == 0 {
+			break
+		}
 		if s.cfg.Count != 0 {
 			n = min(n, s.cfg.Count-s.res.Sent)
 		}

@@ -96,6 +96,7 @@ type BlockError struct {
 	Reason string // what is wrong
 }
 
+// Error names the block, the frame and the byte offset.
 func (e *BlockError) Error() string {
 	if e.Packet < 0 {
 		return fmt.Sprintf("afpacket: ring block %d: header at offset %d: %s", e.Block, e.Offset, e.Reason)

@@ -17,7 +17,7 @@ type Writer interface {
 	Write(frame []byte) error
 	// Flush hands every queued frame to the kernel.
 	Flush() error
-	// Stats returns transmit counters.
+	// TxStats returns transmit counters.
 	TxStats() TxStats
 	// Close flushes and releases the socket.
 	Close() error
