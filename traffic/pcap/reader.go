@@ -655,6 +655,20 @@ func (r *Reader) ngFirstSection() error {
 		}
 		return err
 	}
+	// Read the interface descriptions that follow, so LinkType and Snaplen
+	// answer before the first packet. A bad one is left for nextNg, which
+	// reports (or, with SkipBad, skips) it like any other bad block.
+	for r.fill(12) == 12 && r.u32(r.buf[r.r:r.r+4]) == blockIDB {
+		n := int(r.u32(r.buf[r.r+4 : r.r+8]))
+		if n < 20 || n%4 != 0 || n > 1<<20 || r.fill(n) < n || int(r.u32(r.buf[r.r+n-4:r.r+n])) != n {
+			break
+		}
+		start := r.off
+		if r.ngInterface(start, r.buf[r.r:r.r+n]) != nil {
+			break
+		}
+		r.advance(n)
+	}
 	return nil
 }
 
