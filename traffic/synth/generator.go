@@ -258,44 +258,52 @@ func (g *Generator) push(e event) {
 	if e.flow >= 0 {
 		g.flows[e.flow].pending++
 	}
+	// Sift up with a hole: parents move down one copy each, and e is
+	// written once where it belongs.
 	g.events = append(g.events, e)
 	h := g.events
 	i := len(h) - 1
 	for i > 0 {
 		parent := (i - 1) / 4
-		if !h[i].before(&h[parent]) {
+		if !e.before(&h[parent]) {
 			break
 		}
-		h[i], h[parent] = h[parent], h[i]
+		h[i] = h[parent]
 		i = parent
 	}
+	h[i] = e
 }
 
 func (g *Generator) pop() event {
 	h := g.events
 	top := h[0]
 	last := len(h) - 1
-	h[0] = h[last]
+	x := h[last]
 	h = h[:last]
+	g.events = h
+	if last == 0 {
+		return top
+	}
+	// Sift the last element down from the root with a hole.
 	i := 0
 	for {
 		c := 4*i + 1
-		if c >= len(h) {
+		if c >= last {
 			break
 		}
 		m := c
-		for j := c + 1; j < c+4 && j < len(h); j++ {
+		for j := c + 1; j < c+4 && j < last; j++ {
 			if h[j].before(&h[m]) {
 				m = j
 			}
 		}
-		if !h[m].before(&h[i]) {
+		if !h[m].before(&x) {
 			break
 		}
-		h[i], h[m] = h[m], h[i]
+		h[i] = h[m]
 		i = m
 	}
-	g.events = h
+	h[i] = x
 	return top
 }
 
