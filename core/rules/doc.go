@@ -1,0 +1,59 @@
+// Package rules implements VPP's session rules: the match-mask-action tables
+// that the session layer consults to drop, allow or redirect connections
+// (spec §4, with the quirks fixed that docs/vpp-compatibility.md lists).
+//
+// # Data model
+//
+// A [Rule] names a local and a remote prefix, a local and a remote port
+// (0 = any), a transport protocol, an [Action] (drop, allow, redirect to an
+// application index, or none), an optional tag and a [Scope]. Rules live in a
+// [Table], one per (protocol, address family). A [TransportTable] holds the
+// IPv4 and IPv6 tables of one protocol and keeps tags unique across both; a
+// [Group] holds the TCP and UDP transport tables and is what a session table
+// attaches when its first rule is added. Local (per namespace) tables only
+// ever see rules passed through [Rule.ForLocalTable]; the namespace-level
+// logic (scope split, namespaces, FIBs) belongs to core/session.
+//
+// # Semantics
+//
+// Every table is VPP's match-mask-action tree: the root is the all-wildcard
+// rule with action none; a rule is the child of the deepest rule that
+// contains its whole range (the first containing child at each level,
+// in sibling order); siblings are kept in VPP's order (by upper bounds: remote
+// ip, local ip, remote port, local port, wildcard port = 65535, with VPP's
+// placement rule when a new rule adopts existing children); a lookup is a
+// depth-first first match that passes over rules whose action is none;
+// deleting a rule splices its children into its place.
+//
+// # How a lookup is fast
+//
+// Because every child lies inside its parent, a key that matches a rule also
+// matches all its ancestors, and the depth-first walk returns the first
+// matching rule (action not none) in the tree's post-order. The tree keeps an
+// order-maintenance label per rule that increases along the post-order, so a
+// lookup only has to find, among all matching rules, the one with the smallest
+// label. The fast engine does that with tuple-space search: rules are grouped
+// by prefix-length pair (a "class"); each class is one open-addressing hash
+// table keyed by the masked addresses whose buckets hold the rules of that
+// address pair (ports differ) sorted by label; classes are probed in order of
+// their smallest label so the search stops as soon as no remaining class can
+// beat the best match. The cost of a lookup therefore depends on the number of
+// classes, not on the number of rules. The tree itself (the reference, also
+// used for listings and `show session rules <5-tuple>`) is only walked on
+// updates and by [Table.LookupTree].
+//
+// # Data flow
+//
+// core/session calls [Group.Add]/[Group.Del] (or the per-table methods) when
+// `session rule add|del` or the API adds rules, and [Table.Lookup] (or
+// [Table.Lookup4]) on every packet lookup that reaches the rules step (§3.3)
+// and every connect through a local table (§3.5). The CLI package parses
+// commands with [ParseCommand]/[ParseShowCommand] and prints listings with
+// [FormatRule] and [TransportTable.WriteListing].
+//
+// # Concurrency
+//
+// Lookups may run concurrently with each other (counters are atomic), but not
+// with Add or Del: like VPP, which changes rules with the workers stopped, the
+// caller serialises updates against lookups.
+package rules
