@@ -675,30 +675,37 @@ func (r *Reader) ngFirstSection() error {
 // ngSection reads a section header block at the current position.
 func (r *Reader) ngSection() error {
 	start := r.off
-	r.index++ // errAt names the number the next packet would have
-	defer func() { r.index-- }()
+	// Errors name the number the next packet would have.
+	bad := func(off int64, reason string) error { return &Error{Packet: r.index + 1, Offset: off, Reason: reason} }
 	h := r.buf[r.r : r.r+12]
-	switch binary.BigEndian.Uint32(h[8:12]) {
+	be := false
+	switch bom := binary.BigEndian.Uint32(h[8:12]); bom {
 	case 0x1a2b3c4d:
-		r.be = true
+		be = true
 	case 0x4d3c2b1a:
-		r.be = false
 	default:
-		return r.errAt(start+8, fmt.Sprintf("bad byte-order magic 0x%08x in section header", binary.BigEndian.Uint32(h[8:12])), nil)
+		return bad(start+8, fmt.Sprintf("bad byte-order magic 0x%08x in section header", bom))
 	}
+	saved := r.be
+	r.be = be
 	n := r.u32(h[4:8])
-	if n < 28 || n%4 != 0 || n > 1<<20 {
-		return r.errAt(start+4, fmt.Sprintf("bad section header length %d", n), nil)
+	var err error
+	switch {
+	case n < 28 || n%4 != 0 || n > 1<<20:
+		err = bad(start+4, fmt.Sprintf("bad section header length %d", n))
+	case r.fill(int(n)) < int(n):
+		err = r.truncatedNg(start, "section header", int(n), r.fill(int(n)))
+	default:
+		b := r.buf[r.r : r.r+int(n)]
+		if tail := r.u32(b[n-4:]); tail != n {
+			err = bad(start+int64(n)-4, fmt.Sprintf("trailing block length %d differs from leading %d", tail, n))
+		} else if major := r.u16(b[12:14]); major != 1 {
+			err = bad(start+12, fmt.Sprintf("unsupported pcapng version %d.%d", major, r.u16(b[14:16])))
+		}
 	}
-	if have := r.fill(int(n)); have < int(n) {
-		return r.truncated(start, "section header", int(n), have)
-	}
-	b := r.buf[r.r : r.r+int(n)]
-	if tail := r.u32(b[n-4:]); tail != n {
-		return r.errAt(start+int64(n)-4, fmt.Sprintf("trailing block length %d differs from leading %d", tail, n), nil)
-	}
-	if major := r.u16(b[12:14]); major != 1 {
-		return r.errAt(start+12, fmt.Sprintf("unsupported pcapng version %d.%d", major, r.u16(b[14:16])), nil)
+	if err != nil {
+		r.be = saved // a rejected section does not change how the rest is read
+		return err
 	}
 	r.ifaces = r.ifaces[:0]
 	r.advance(int(n))
