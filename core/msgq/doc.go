@@ -9,7 +9,9 @@
 // never block); app senders that may wait use Enqueue. The single consumer
 // (the worker or app that owns the queue) takes messages out one at a time
 // with TryDequeue/Dequeue or in batches with Drain/DequeueBatch, as VPP's
-// session queue node moves everything pending into its own lists.
+// session queue node moves everything pending into its own lists. A producer
+// with a burst of events can claim all their slots at once
+// (Queue.TryEnqueueBatch).
 //
 // Two forms share one algorithm. Producers claim a position with one
 // compare-and-swap on the tail counter, after checking against the consumer's

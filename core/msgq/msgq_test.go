@@ -417,3 +417,71 @@ func TestQueueCapacityExact(t *testing.T) {
 		t.Fatal("zero capacity accepted")
 	}
 }
+
+// Bursts claimed with one CAS: the accepted prefix of every burst arrives
+// once and in order; the rest is counted as drops, exactly.
+func TestQueueBatchStress(t *testing.T) {
+	const producers, bursts, burst = 4, 3000, 13
+	q, _ := NewQueue[event](100)
+	var wg sync.WaitGroup
+	failed := make([]int, producers)
+	accepted := make([]map[int]bool, producers)
+	for p := range producers {
+		accepted[p] = map[int]bool{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			vs := make([]event, burst)
+			for i := range bursts {
+				for j := range vs {
+					vs[j] = event{a: uint64(p), b: uint64(i*burst + j)}
+				}
+				n, err := q.TryEnqueueBatch(vs)
+				if (err == nil) != (n == burst) || (err != nil && !errors.Is(err, ErrFull)) {
+					t.Errorf("batch: %d, %v", n, err)
+				}
+				for j := range n {
+					accepted[p][i*burst+j] = true
+				}
+				failed[p] += burst - n
+			}
+		}()
+	}
+	fin := make(chan struct{})
+	go func() { wg.Wait(); close(fin) }()
+	last := []int{-1, -1, -1, -1}
+	got := 0
+	buf := make([]event, 32)
+	for done := false; ; {
+		n := q.DequeueBatch(buf)
+		for _, e := range buf[:n] {
+			p, i := int(e.a), int(e.b)
+			if i <= last[p] {
+				t.Fatalf("producer %d: %d after %d", p, i, last[p])
+			}
+			last[p] = i
+			got++
+		}
+		if n == 0 {
+			if done {
+				break
+			}
+			select {
+			case <-fin:
+				done = true
+			default:
+			}
+		}
+	}
+	want, drops := 0, 0
+	for p := range producers {
+		want += len(accepted[p])
+		drops += failed[p]
+	}
+	if got != want || q.Drops() != uint64(drops) {
+		t.Fatalf("delivered %d of %d accepted; drops %d, producers counted %d", got, want, q.Drops(), drops)
+	}
+	if n, err := q.TryEnqueueBatch(nil); n != 0 || err != nil {
+		t.Fatalf("empty batch: %d %v", n, err)
+	}
+}

@@ -16,20 +16,23 @@ import (
 //
 // The zero value is not usable; call NewQueue.
 type Queue[T any] struct {
-	_    [64]byte
-	tail atomic.Uint64 // next position a producer claims
-	_    [56]byte
-	head atomic.Uint64 // next position the consumer reads
-	_    [56]byte
-
+	// Read-only after NewQueue.
 	slots []qslot[T]
 	n     uint64
 	mask  uint64
+	_     [64 - 40]byte
 
+	tail atomic.Uint64 // next position a producer claims (producers' CAS)
+	_    [56]byte
+	head atomic.Uint64 // next position the consumer reads (consumer only)
+	_    [56]byte
+
+	// Written only on the slow paths: a drop, a sleep, Close.
 	drops       atomic.Uint64
 	closed      atomic.Bool
 	consWaiting atomic.Bool
 	prodWaiting atomic.Int32
+	_           [48]byte
 	mu          sync.Mutex
 	notEmpty    sync.Cond
 	notFull     sync.Cond
@@ -116,6 +119,53 @@ func (q *Queue[T]) TryEnqueue(v T) error {
 	}
 	q.publish(s, pos, v)
 	return nil
+}
+
+// TryEnqueueBatch adds as many of vs as fit, in order, claiming their slots
+// with a single compare-and-swap, and returns how many it added; the rest
+// count as drops. A burst of events costs one claim instead of one per event.
+func (q *Queue[T]) TryEnqueueBatch(vs []T) (int, error) {
+	if q.closed.Load() {
+		return 0, ErrClosed
+	}
+	if len(vs) == 0 {
+		return 0, nil
+	}
+	pos := q.tail.Load()
+	var k uint64
+	for {
+		head := q.head.Load()
+		d := int64(pos - head)
+		if d < 0 {
+			pos = q.tail.Load()
+			continue
+		}
+		k = min(uint64(len(vs)), q.n-min(uint64(d), q.n))
+		if k == 0 {
+			break
+		}
+		if q.tail.CompareAndSwap(pos, pos+k) {
+			break
+		}
+		pos = q.tail.Load()
+	}
+	for i := range k {
+		s := q.slot(pos + i)
+		s.v = vs[i]
+	}
+	for i := range k {
+		q.slot(pos + i).seq.Store(pos + i + 1)
+	}
+	if q.consWaiting.Load() {
+		q.mu.Lock()
+		q.notEmpty.Signal()
+		q.mu.Unlock()
+	}
+	if dropped := uint64(len(vs)) - k; dropped > 0 {
+		q.drops.Add(dropped)
+		return int(k), ErrFull
+	}
+	return int(k), nil
 }
 
 // Enqueue adds v, waiting while the queue is full. It returns ErrClosed if

@@ -51,7 +51,7 @@ func TestRingMatchesReference(t *testing.T) {
 		buf := make([]byte, slot)
 		steps := rapid.IntRange(1, 300).Draw(t, "steps")
 		for i := range steps {
-			switch rapid.IntRange(0, 3).Draw(t, "op") {
+			switch rapid.IntRange(0, 4).Draw(t, "op") {
 			case 0:
 				m := rapid.SliceOfN(rapid.Byte(), 0, slot).Draw(t, "msg")
 				if got, want := r.TryEnqueue(m), ref.enqueue(m); got != want {
@@ -94,6 +94,18 @@ func TestRingMatchesReference(t *testing.T) {
 				}
 				if n < k && len(qref.items) != 0 {
 					t.Fatalf("step %d: batch stopped at %d of %d with %d left", i, n, k, len(qref.items))
+				}
+			case 4:
+				ms := rapid.SliceOfN(rapid.StringN(0, 4, 4), 0, 6).Draw(t, "burst")
+				n, err := q.TryEnqueueBatch(ms)
+				want := 0
+				for _, m := range ms {
+					if qref.enqueue([]byte(m)) == nil {
+						want++
+					}
+				}
+				if n != want || (err == nil) != (want == len(ms)) {
+					t.Fatalf("step %d: batch of %d: %d %v, reference %d", i, len(ms), n, err, want)
 				}
 			case 3:
 				if r.Len() != len(ref.items) || q.Len() != len(qref.items) {
