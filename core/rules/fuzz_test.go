@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -342,5 +343,53 @@ func FuzzEngines(f *testing.F) {
 	f.Add(uint64(8), uint16(1500), uint8(shapeDrain|shapeLabels|shapeV6|shapeManyPL), []byte{})
 	f.Fuzz(func(t *testing.T, seed uint64, n uint16, shape uint8, data []byte) {
 		runEngines(t, seed, n, shape, data)
+	})
+}
+
+// FuzzParseCommand feeds random lines to the `session rule` and `show session
+// rules` parsers: they never panic; errors name a token at its column; a
+// parsed command prints back to text that parses to the same command, and a
+// table accepts it or rejects it with ErrInvalid.
+func FuzzParseCommand(f *testing.F) {
+	for _, s := range []string{
+		"session rule add proto tcp 1.2.3.4/16 1234 5.6.7.8/16 4321 action 5",
+		"session rule add appns ns1 proto udp ::/0 0 2001:db8::/32 53 action drop tag dns scope all",
+		"session rule del proto tcp tag web",
+		"show session rules tcp 1.2.3.4/32 1 5.6.7.8/32 2 scope local appns x",
+		"session rule add proto tcp 1.2.3.4/33 70000 ::/0 1 action -2",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		checkErr := func(err error) {
+			var se *SyntaxError
+			if !errors.As(err, &se) {
+				t.Fatalf("%q: error %T %v is not a *SyntaxError", line, err, err)
+			}
+			if se.Col > 0 && (se.Col > len(line) || !strings.HasPrefix(line[se.Col-1:], se.Token)) {
+				t.Fatalf("%q: error column %d does not point at %q", line, se.Col, se.Token)
+			}
+		}
+		c, err := ParseCommand(line)
+		if err != nil {
+			checkErr(err)
+		} else {
+			again, err := ParseCommand(c.String())
+			if err != nil || again != c {
+				t.Fatalf("%q: %+v prints as %q which parses to %+v, %v", line, c, c.String(), again, err)
+			}
+			tt := NewTransportTable(c.Rule.Proto, false)
+			if c.Op == OpAdd {
+				err = tt.Add(c.Rule)
+			} else {
+				err = tt.Del(c.Rule)
+			}
+			if err != nil && !errors.Is(err, ErrInvalid) {
+				t.Fatalf("%q: table error %v", line, err)
+			}
+		}
+		if _, err := ParseShowCommand(line); err != nil {
+			checkErr(err)
+		}
 	})
 }
