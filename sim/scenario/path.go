@@ -279,3 +279,22 @@ func plural(n int, what string) string {
 	}
 	return fmt.Sprintf("%d %ss", n, what)
 }
+
+// Fields flattens the scenario's effective fields (after --set and
+// defaults) to dotted keys ("traffic.0.synth.rate") in field order: what a
+// results document's config.fields holds. Zero values are left out unless
+// the file wrote them. Name, description, the startup.conf text (recorded
+// as the session stanza), the sweep, plots and search defaults are not
+// configuration and are left out too.
+func (s *Scenario) Fields() []results.KeyValue {
+	var out []results.KeyValue
+	v := reflectValue(s)
+	for i := range v.NumField() {
+		switch name := yamlName(v.Type().Field(i)); name {
+		case "", "name", "description", "startup_conf", "sweep", "plots", "search":
+		default:
+			out = flatten(v.Field(i), name, name, s.src, out)
+		}
+	}
+	return out
+}
