@@ -370,15 +370,21 @@ func (f *Fifo) Dequeue(p []byte) (int, error) {
 }
 
 // Peek copies up to len(p) bytes starting offset bytes past the head, without
-// consuming them (svm_fifo_peek). As in VPP it returns ErrEmpty only when
-// fewer than offset bytes are readable; with exactly offset bytes (including
-// an empty fifo and offset 0) it returns 0.
+// consuming them (svm_fifo_peek). As spec §7.2 specifies it: when no byte is
+// readable at offset (readable ≤ offset) it returns ErrEmpty for offset 0 (an
+// empty fifo, like Dequeue) and 0 for any other offset (a peek past the data
+// simply finds nothing yet).
 func (f *Fifo) Peek(offset uint32, p []byte) (int, error) {
 	if !f.consSeen {
 		f.noteConsumer()
 	}
 	head, avail := f.consumerAvail(uint64(offset) + uint64(len(p)))
-	if avail < uint64(offset) {
+	if avail <= uint64(offset) {
+		// Spec §7.2: nothing readable at or beyond offset is EEMPTY only
+		// when peeking at the head; a peek past the data returns 0.
+		if offset > 0 {
+			return 0, nil
+		}
 		return 0, ErrEmpty
 	}
 	n := min(avail-uint64(offset), uint64(len(p)))

@@ -77,7 +77,10 @@ func (m *model) dequeue(n int) ([]byte, error) {
 
 func (m *model) peek(off uint32, n int) ([]byte, error) {
 	cur := m.tail - m.head
-	if cur < uint64(off) {
+	if cur <= uint64(off) {
+		if off > 0 {
+			return []byte{}, nil
+		}
 		return nil, ErrEmpty
 	}
 	k := min(cur-uint64(off), uint64(n))

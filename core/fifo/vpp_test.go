@@ -501,11 +501,11 @@ func TestVPPReturnCodes(t *testing.T) {
 	if _, err := f.Drop(1); !errors.Is(err, ErrEmpty) {
 		t.Fatalf("drop empty: %v", err)
 	}
-	if n, err := f.Peek(0, buf); n != 0 || err != nil {
-		t.Fatalf("peek empty at 0 = %d, %v; VPP returns 0", n, err)
+	if _, err := f.Peek(0, buf); !errors.Is(err, ErrEmpty) {
+		t.Fatalf("peek empty at 0: %v; spec §7.2: EEMPTY", err)
 	}
-	if _, err := f.Peek(1, buf); !errors.Is(err, ErrEmpty) {
-		t.Fatalf("peek empty at 1: %v", err)
+	if n, err := f.Peek(1, buf); n != 0 || err != nil {
+		t.Fatalf("peek empty at 1 = %d, %v; spec §7.2: 0", n, err)
 	}
 	if _, _, err := f.ReadSegments(0, 10); !errors.Is(err, ErrEmpty) {
 		t.Fatalf("segments empty: %v", err)
@@ -514,8 +514,8 @@ func TestVPPReturnCodes(t *testing.T) {
 	if n, err := f.Peek(10, buf); n != 0 || err != nil {
 		t.Fatalf("peek at end = %d, %v", n, err)
 	}
-	if _, err := f.Peek(11, buf); !errors.Is(err, ErrEmpty) {
-		t.Fatalf("peek past end: %v", err)
+	if n, err := f.Peek(11, buf); n != 0 || err != nil {
+		t.Fatalf("peek past end = %d, %v; spec §7.2: 0", n, err)
 	}
 	if _, _, err := f.ReadSegments(10, 10); !errors.Is(err, ErrEmpty) {
 		t.Fatalf("segments at end: %v", err)
