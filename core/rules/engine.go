@@ -443,9 +443,34 @@ type rclass[K fkey] struct {
 	nrules int
 }
 
+// gref is a group as its rclass slot holds it: the smallest label, and the
+// group, or, for a group of one rule (most groups), the rule itself inline
+// (g nil), which saves a lookup two dependent cache misses.
 type gref[K fkey] struct {
 	min uint64
 	g   *group[K]
+	one gent[K]
+}
+
+// expand gives a single-rule group its group object before a change.
+func (s *gref[K]) expand() *group[K] {
+	if s.g == nil {
+		s.g = &group[K]{min: s.one.label, ents: []gent[K]{s.one}, n: 1}
+		s.one = gent[K]{}
+	}
+	return s.g
+}
+
+// compact moves a group that is down to one rule back inline.
+func (s *gref[K]) compact() {
+	if g := s.g; g != nil && g.lcs == nil && len(g.ents) == 1 {
+		s.one, s.g = g.ents[0], nil
+	}
+	if s.g == nil {
+		s.min = s.one.label
+	} else {
+		s.min = s.g.min
+	}
 }
 
 // engine is the fast index of one table.
@@ -514,12 +539,14 @@ func (e *engine[K]) add(id int32, b *box, label uint64, act Action) {
 	rc := e.rclassOf(b.rlen, true)
 	i, added := rc.insert(r.rk)
 	s := &rc.slots[i]
+	var g *group[K]
 	if added {
-		s.val = gref[K]{min: ^uint64(0), g: &group[K]{min: ^uint64(0)}}
+		s.val = gref[K]{min: label, one: gent[K]{lcl: r.lk, lmask: e.maskOf(r.llen), llen: r.llen, head: r.h}}
+	} else {
+		g = s.val.expand()
+		e.gadd(g, r)
+		s.val.compact()
 	}
-	g := s.val.g
-	e.gadd(g, r)
-	s.val.min = g.min
 	rc.min = min(rc.min, label)
 	rc.nrules++
 	e.nrules++
@@ -618,7 +645,14 @@ func (e *engine[K]) entry(id int32, b *box) *head {
 	if rc == nil {
 		return nil
 	}
-	g := rc.slots[i].val.g
+	s := &rc.slots[i].val
+	if s.g == nil {
+		if s.one.id == id {
+			return &s.one.head
+		}
+		return nil
+	}
+	g := s.g
 	if g.lcs == nil {
 		for j := range g.ents {
 			if g.ents[j].id == id {
@@ -643,7 +677,7 @@ func (e *engine[K]) entry(id int32, b *box) *head {
 func (e *engine[K]) remove(id int32, b *box) (hits uint64) {
 	rc, i := e.slot(b)
 	s := &rc.slots[i]
-	g := s.val.g
+	g := s.val.expand()
 	hits = e.gremove(g, id, b)
 	rc.nrules--
 	e.nrules--
@@ -652,15 +686,13 @@ func (e *engine[K]) remove(id int32, b *box) (hits uint64) {
 		if rc.nrules == 0 {
 			e.rcs = slices.DeleteFunc(e.rcs, func(x *rclass[K]) bool { return x == rc })
 		}
+		g = nil
 	} else {
-		s.val.min = g.min
+		s.val.compact()
+		g = s.val.g
 	}
 	e.stale++
-	if g.n > 0 {
-		e.zeros(rc, g)
-	} else {
-		e.zeros(rc, nil)
-	}
+	e.zeros(rc, g)
 	e.maybeRefresh()
 	return hits
 }
@@ -742,7 +774,12 @@ func (e *engine[K]) relabel(id int32, b *box, label uint64) {
 	rc, i := e.slot(b)
 	s := &rc.slots[i]
 	g := s.val.g
-	if g.lcs == nil {
+	if g == nil {
+		if label > s.val.one.label {
+			e.stale++
+		}
+		s.val.one.label = label
+	} else if g.lcs == nil {
 		j := slices.IndexFunc(g.ents, func(en gent[K]) bool { return en.id == id })
 		en := g.ents[j]
 		en.label = label
@@ -769,7 +806,7 @@ func (e *engine[K]) relabel(id int32, b *box, label uint64) {
 		lowerL(g, lc, label)
 		g.min = min(g.min, label)
 	}
-	s.val.min = g.min
+	s.val.compact()
 	if label < rc.min {
 		rc.min = label
 	} else {
@@ -787,6 +824,11 @@ func (e *engine[K]) relabelAll(t *tree) {
 				continue
 			}
 			g := rc.slots[i].val.g
+			if g == nil {
+				one := &rc.slots[i].val.one
+				one.label = t.nodes[one.id].label
+				continue
+			}
 			if g.lcs == nil {
 				for j := range g.ents {
 					g.ents[j].label = t.nodes[g.ents[j].id].label
@@ -828,6 +870,11 @@ func (e *engine[K]) refresh() {
 			}
 			s := &rc.slots[i]
 			g := s.val.g
+			if g == nil {
+				s.val.min = s.val.one.label
+				rc.min = min(rc.min, s.val.min)
+				continue
+			}
 			if g.lcs == nil {
 				g.min = g.ents[0].label
 			} else {
@@ -894,9 +941,16 @@ func lookup4(e *engine[a4], rmt, lcl a4, ports uint32) *head {
 			}
 			s = &rc.slots[i].val
 		}
-		if s.min < best {
-			win, best = search4(e, s.g, lcl, ports, win, best)
+		if s.min >= best {
+			continue
 		}
+		if s.g == nil {
+			if o := &s.one; lcl&o.lmask == o.lcl && ports&o.pmask == o.ports {
+				win, best = &o.head, o.label
+			}
+			continue
+		}
+		win, best = search4(e, s.g, lcl, ports, win, best)
 	}
 	return win
 }
@@ -949,9 +1003,16 @@ func lookup6(e *engine[a6], rmt, lcl u128, ports uint32) *head {
 			}
 			s = &rc.slots[i].val
 		}
-		if s.min < best {
-			win, best = search6(e, s.g, lcl, ports, win, best)
+		if s.min >= best {
+			continue
 		}
+		if s.g == nil {
+			if o := &s.one; a6(lcl.and(u128(o.lmask))) == o.lcl && ports&o.pmask == o.ports {
+				win, best = &o.head, o.label
+			}
+			continue
+		}
+		win, best = search6(e, s.g, lcl, ports, win, best)
 	}
 	return win
 }

@@ -312,6 +312,8 @@ func runEngines(t testing.TB, seed uint64, n uint16, shape uint8, data []byte) {
 		groupMax = 8
 		defer func() { groupMax = old }()
 	}
+	defer func(old int) { parentByProbe = old }(parentByProbe)
+	parentByProbe = int(seed%3) - 1 // scan, choose, probe
 	g := &gen{rng: rand.New(rand.NewPCG(seed, uint64(shape))), data: data, shape: shape}
 	h := newHarness(t, g)
 	every := max(ops/8, 1)

@@ -139,14 +139,112 @@ type tree struct {
 	changedAll bool
 	relabels   uint64 // full relabels so far
 
+	// Prefix-length and port-wildness combinations in use, with counts:
+	// the candidates for containing a new rule (see findParent).
+	combos    map[combo]int
+	comboList []combo
+	found     []int32 // scratch
+
 	movedPos []kpos   // scratch
 	scratch  []*chunk // scratch
+}
+
+// combo is a class of rules: prefix lengths and which ports are wildcards.
+type combo struct {
+	rlen, llen   uint8
+	rwild, lwild bool
+}
+
+func comboOf(b *box) combo { return combo{b.rlen, b.llen, b.rport == 0, b.lport == 0} }
+
+func (t *tree) countCombo(b *box, d int) {
+	c := comboOf(b)
+	n := t.combos[c] + d
+	if n == 0 {
+		delete(t.combos, c)
+	} else {
+		t.combos[c] = n
+	}
+	if n == 0 || n == d {
+		t.comboList = t.comboList[:0]
+		for c := range t.combos {
+			t.comboList = append(t.comboList, c)
+		}
+	}
+}
+
+// parentByProbe selects how insert finds a new rule's parent: 0 chooses by
+// cost, 1 always probes, -1 always scans (tests exercise both).
+var parentByProbe = 0
+
+// findParent returns the deepest rule containing p, following the first
+// containing child (in sibling order) at each level.
+//
+// Scanning child lists costs up to the number of children at each level. A
+// rule containing p, though, has a box fully determined by its prefix
+// lengths and port wildness: p's addresses masked to those lengths, p's ports
+// or wildcards. So when few combinations are in use, probing the exact-match
+// map with each candidate box finds every rule containing p. Those form a
+// tree closed under parents (a container's parent contains it too), and the
+// descent takes, at each level, the one with the smallest label among the
+// current node's children: the first in sibling order.
+func (t *tree) findParent(p *probe) int32 {
+	probeIt := parentByProbe > 0
+	if parentByProbe == 0 {
+		cand := 0
+		for _, c := range t.comboList {
+			if c.rlen <= p.b.rlen && c.llen <= p.b.llen && (c.rwild || p.b.rport != 0) && (c.lwild || p.b.lport != 0) {
+				cand++
+			}
+		}
+		probeIt = 4*cand < t.nodes[0].nkids
+	}
+	if !probeIt {
+		parent := int32(0)
+		for {
+			c := t.firstContainer(parent, p)
+			if c < 0 {
+				return parent
+			}
+			parent = c
+		}
+	}
+	found := t.found[:0]
+	for _, c := range t.comboList {
+		if c.rlen > p.b.rlen || c.llen > p.b.llen || (!c.rwild && p.b.rport == 0) || (!c.lwild && p.b.lport == 0) {
+			continue
+		}
+		cb := box{rmt: p.b.rmt.and(mask128(c.rlen)), lcl: p.b.lcl.and(mask128(c.llen)), rlen: c.rlen, llen: c.llen}
+		if !c.rwild {
+			cb.rport = p.b.rport
+		}
+		if !c.lwild {
+			cb.lport = p.b.lport
+		}
+		if id, ok := t.exact[cb]; ok && id != 0 {
+			found = append(found, id)
+		}
+	}
+	t.found = found
+	parent := int32(0)
+	for {
+		next := int32(-1)
+		for _, id := range found {
+			if t.nodes[id].parent == parent && (next < 0 || t.nodes[id].label < t.nodes[next].label) {
+				next = id
+			}
+		}
+		if next < 0 {
+			return parent
+		}
+		parent = next
+	}
 }
 
 type kpos struct{ ci, ei int }
 
 func newTree(is4 bool) *tree {
-	t := &tree{is4: is4, exact: map[box]int32{}}
+	t := &tree{is4: is4, exact: map[box]int32{}, combos: map[combo]int{}}
 	var root box
 	if is4 {
 		root.rlen, root.llen = 96, 96
@@ -205,14 +303,7 @@ func (t *tree) insert(b box, act Action) (id int32, replaced bool) {
 		return id, true
 	}
 	p := newProbe(b)
-	parent := int32(0)
-	for {
-		c := t.firstContainer(parent, &p)
-		if c < 0 {
-			break
-		}
-		parent = c
-	}
+	parent := t.findParent(&p)
 	id = t.alloc(b, act, parent)
 	after := t.adopt(parent, id, &p)
 
@@ -242,6 +333,7 @@ func (t *tree) insert(b box, act Action) (id int32, replaced bool) {
 	}
 	t.linkBefore(chainFirst, id, succ)
 	t.exact[b] = id
+	t.countCombo(&b, 1)
 	t.live++
 	t.labelRange(chainFirst, id)
 	return id, false
@@ -415,6 +507,7 @@ func (t *tree) remove(id int32) {
 	})
 	t.unlink(id, id)
 	delete(t.exact, n.b)
+	t.countCombo(&n.b, -1)
 	*n = node{parent: -1, prev: -1, next: -1}
 	t.free = append(t.free, id)
 	t.live--
