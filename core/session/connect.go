@@ -196,7 +196,7 @@ func (l *Layer) openVC(app *application, w *appWorker, ns *namespace, f family, 
 		l.freeSession(h)
 		return InvalidHandle, e
 	}
-	ho.conn = conn
+	l.setConn(h, conn)
 	ho.alIndex = th
 	ho.hoSlot = w.addHalfOpen(h)
 	if e := l.addHalfOpenEntry(ho, uint64(MakeHandle(th, conn))); e != ErrNone {
@@ -265,7 +265,7 @@ func (l *Layer) Connected(ho Handle, th, conn uint32, err Error) (Handle, error)
 	h := MakeHandle(th, si)
 	s.stype = hs.stype
 	s.lcl, s.rmt, s.lport, s.rport, s.fib = hs.lcl, hs.rmt, hs.lport, hs.rport, hs.fib
-	s.conn = conn
+	l.setConn(h, conn)
 	s.appWrk = w.index
 	s.opaque = ctx
 	l.setState(th, s, StateConnecting)
@@ -342,7 +342,7 @@ func (l *Layer) cleanupHalfOpen(s *session, h Handle) {
 		if s.proto() == ProtoCT {
 			l.ctHalfOpenCleanup(s, h)
 		} else if tp := l.transport[s.proto()]; tp != nil {
-			tp.HalfOpenCleanup(s.conn)
+			tp.HalfOpenCleanup(l.connOf(h))
 		}
 	}
 	s.appWrk = InvalidIndex
@@ -394,7 +394,7 @@ func (l *Layer) accept(th uint32, ls Handle, conn uint32, c Connection, notify b
 	s.lcl, s.lport = addrFrom(c.Local.Addr()), c.Local.Port()
 	s.rmt, s.rport = addrFrom(c.Remote.Addr()), c.Remote.Port()
 	s.fib = al.fib
-	s.conn = conn
+	l.setConn(h, conn)
 	s.listener = ls
 	s.appWrk = w.index
 	if e := l.allocFifos(s, l.apps[al.app]); e != ErrNone {

@@ -47,7 +47,7 @@ func (l *Layer) ctConnect(app *application, w *appWorker, lh Handle, f family, r
 	ho.appWrk = w.index
 	ho.opaque = ctx
 	ho.listener = lh
-	ho.conn = hi
+	l.setConn(h, hi)
 	ho.alIndex = th
 	l.setState(th, ho, StateConnecting)
 	if ls := l.sessionAt(lh); ls != nil {

@@ -132,7 +132,7 @@ func (l *Layer) txEvent(s *session, h Handle) {
 		return
 	}
 	if tp := l.transport[s.proto()]; tp != nil {
-		tp.Send(h.Thread(), s.conn)
+		tp.Send(h.Thread(), l.connOf(h))
 	}
 }
 

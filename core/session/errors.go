@@ -144,12 +144,3 @@ func (e Error) Error() string {
 	}
 	return errText[-e] + " (" + e.Name() + ")"
 }
-
-// asError converts a session Error into an error value, mapping ErrNone to
-// nil so that callers can write `if err != nil`.
-func asError(e Error) error {
-	if e == ErrNone {
-		return nil
-	}
-	return e
-}

@@ -1,6 +1,10 @@
 package session
 
-import "github.com/sessionlab/sessionlab/core/bihash"
+import (
+	"encoding/binary"
+
+	"github.com/sessionlab/sessionlab/core/bihash"
+)
 
 // Key construction, exactly spec §2.10: the words are the raw network-order
 // fields read as little-endian integers, as VPP builds them on x86 and ARM,
@@ -18,8 +22,8 @@ func key4(lcl, rmt *addr, lport, rport uint16, p Proto) bihash.Key16 {
 
 // key4raw is key4 from 4-byte arrays (the lookup fast path).
 func key4raw(lcl, rmt [4]byte, lport, rport uint16, p Proto) bihash.Key16 {
-	l := uint64(lcl[0]) | uint64(lcl[1])<<8 | uint64(lcl[2])<<16 | uint64(lcl[3])<<24
-	r := uint64(rmt[0]) | uint64(rmt[1])<<8 | uint64(rmt[2])<<16 | uint64(rmt[3])<<24
+	l := uint64(binary.LittleEndian.Uint32(lcl[:]))
+	r := uint64(binary.LittleEndian.Uint32(rmt[:]))
 	return bihash.Key16{r<<32 | l, uint64(p)<<32 | netPort(rport)<<16 | netPort(lport)}
 }
 
@@ -31,9 +35,9 @@ func listenKey4(lcl *addr, lport uint16, p Proto) bihash.Key16 {
 // key6 builds the v6 key: words 0-1 local, 2-3 remote, word 4 = proto << 32
 // | remote port << 16 | local port, word 5 = 0.
 func key6(lcl, rmt *addr, lport, rport uint16, p Proto) bihash.Key48 {
-	l0, l1 := lcl.words()
-	r0, r1 := rmt.words()
-	return bihash.Key48{l0, l1, r0, r1, uint64(p)<<32 | netPort(rport)<<16 | netPort(lport), 0}
+	le := binary.LittleEndian
+	return bihash.Key48{le.Uint64(lcl[0:8]), le.Uint64(lcl[8:16]), le.Uint64(rmt[0:8]), le.Uint64(rmt[8:16]),
+		uint64(p)<<32 | netPort(rport)<<16 | netPort(lport), 0}
 }
 
 // listenKey6 is the v6 listener key.

@@ -186,7 +186,6 @@ type Layer struct {
 	ports      portTable
 	ct         ctState
 	stats      Stats
-	lastErrCnt [NumErrors]uint64
 }
 
 // New builds a session layer. It is not enabled yet: call Enable (VPP
@@ -329,4 +328,30 @@ func (l *Layer) fail(e Error) Error {
 		l.stats.Errors[-e]++
 	}
 	return e
+}
+
+// Release frees the layer's memory: every lookup table's arena, the port
+// table and every fifo segment. The layer must not be used afterwards.
+func (l *Layer) Release() error {
+	for _, t := range l.tables {
+		if t != nil {
+			t.close()
+		}
+	}
+	l.tables = nil
+	if l.ports.h != nil {
+		_ = l.ports.h.Close()
+		l.ports.h = nil
+	}
+	var first error
+	for i := range l.segMgrs {
+		if sm := &l.segMgrs[i]; sm.inUse {
+			if err := sm.mgr.Close(); err != nil && first == nil {
+				first = err
+			}
+			*sm = segMgr{}
+		}
+	}
+	l.enabled = false
+	return first
 }

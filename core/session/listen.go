@@ -268,8 +268,7 @@ func (l *Layer) startGlobalListen(al *appListener, ns *namespace, w *appWorker) 
 		l.freeSessionRecord(0, i)
 		return e
 	}
-	s = &l.threads[0].pool.recs[i]
-	s.conn = conn
+	l.setConn(h, conn)
 	if e := l.addListenEntry(gt, al.fam, &al.gip, al.port, al.proto, uint64(h)); e != ErrNone {
 		tp.Unlisten(conn)
 		l.releaseListenPort(al)

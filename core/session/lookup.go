@@ -41,8 +41,12 @@ type LookupResult struct {
 	Kind LookupKind
 	// Handle is the session, listener or half-open found.
 	Handle Handle
-	// Conn is the transport connection (listener, session) index, or the
-	// transport half-open index.
+	// Conn is the transport listener index of a listener, or the
+	// transport half-open index of a half-open. For an established
+	// session it is not filled in: the lookup stops at the table (one
+	// memory access at a million sessions, where the connection index is
+	// a second, dependent one); Layer.Conn gives it when the transport
+	// needs it.
 	Conn uint32
 }
 
@@ -70,7 +74,7 @@ func (l *Layer) Lookup4(th, fib uint32, p Proto, lcl, rmt [4]byte, lport, rport 
 	}
 	k := key4raw(lcl, rmt, lport, rport, p)
 	if v, ok := t.v4s.Lookup(k); ok {
-		return l.establishedResult(th, Handle(v))
+		return establishedResult(th, Handle(v))
 	}
 	if v, ok := t.v4h.Lookup(k); ok {
 		return LookupResult{Kind: LookupHalfOpen, Handle: Handle(v), Conn: Handle(v).Index()}
@@ -88,7 +92,7 @@ func (l *Layer) lookup6(th, fib uint32, p Proto, lcl, rmt *addr, lport, rport ui
 	}
 	k := key6(lcl, rmt, lport, rport, p)
 	if v, ok := t.v6s.Lookup(k); ok {
-		return l.establishedResult(th, Handle(v))
+		return establishedResult(th, Handle(v))
 	}
 	if v, ok := t.v6h.Lookup(k); ok {
 		return LookupResult{Kind: LookupHalfOpen, Handle: Handle(v), Conn: Handle(v).Index()}
@@ -96,15 +100,23 @@ func (l *Layer) lookup6(th, fib uint32, p Proto, lcl, rmt *addr, lport, rport ui
 	return l.lookupRulesListeners(t, fam6, p, lcl, rmt, lport, rport)
 }
 
-func (l *Layer) establishedResult(th uint32, h Handle) LookupResult {
+// establishedResult reports an established-session hit. Table entries
+// only ever name live sessions (they are removed before a session is
+// freed), so the record is not consulted.
+func establishedResult(th uint32, h Handle) LookupResult {
 	if h.Thread() != th {
 		return LookupResult{Kind: LookupWrongThread, Handle: h, Conn: InvalidIndex}
 	}
-	s := l.threads[th].pool.at(h.Index())
-	if s == nil {
-		return LookupResult{Handle: InvalidHandle}
+	return LookupResult{Kind: LookupSession, Handle: h, Conn: InvalidIndex}
+}
+
+// Conn returns the transport connection index of session h (InvalidIndex
+// if h is not a live session).
+func (l *Layer) Conn(h Handle) uint32 {
+	if int(h.Thread()) >= len(l.threads) || l.sessionAt(h) == nil {
+		return InvalidIndex
 	}
-	return LookupResult{Kind: LookupSession, Handle: h, Conn: s.conn}
+	return l.connOf(h)
 }
 
 // lookupRulesListeners is steps 4-5 of §3.3.
@@ -138,7 +150,7 @@ func (l *Layer) listenerResult(h Handle) LookupResult {
 	if s == nil {
 		return LookupResult{Handle: InvalidHandle}
 	}
-	return LookupResult{Kind: LookupListener, Handle: h, Conn: s.conn}
+	return LookupResult{Kind: LookupListener, Handle: h, Conn: l.connOf(h)}
 }
 
 // listenerWildcard is session_lookup_listener4_i/6_i (§3.4): exact (ip,

@@ -11,7 +11,6 @@ type session struct {
 	rx, tx *fifo.Fifo // rx/tx fifos (nil for listeners and half-opens)
 
 	appWrk   uint32 // owning app worker (InvalidIndex when detached)
-	conn     uint32 // transport connection index (half-open index for half-opens)
 	alIndex  uint32 // app listener (listeners); thread of the connection (half-opens)
 	hoSlot   uint32 // slot in the app worker's half-open pool (half-opens)
 	listener Handle // listener handle (accepted sessions)
@@ -31,8 +30,6 @@ type session struct {
 	ownsPort bool
 	// closeCounted: the session's close path has been counted in Stats.
 	closeCounted bool
-	// ctReset: a CT close was a reset.
-	ctReset bool
 	// ct marks a cut-through session (its fifos belong to a ctPair).
 	ctPair uint32 // index of the CT fifo pair, InvalidIndex if none
 	// sm is the segment manager the fifos came from.
@@ -60,7 +57,14 @@ func (s *session) isIP4() bool { return s.stype.IsIP4() }
 // pool fails. A fixed pool is allocated once, up front, and hands out
 // indices 0, 1, 2, ... before reusing.
 type sessionPool struct {
-	recs  []session
+	recs []session
+	// conns[i] is record i's transport connection index (the half-open
+	// index for half-opens). It lives beside the records rather than in
+	// them because it is the one field an established-session lookup
+	// needs: 4 bytes per session stay cache resident at a million
+	// sessions where the records would not, so a lookup costs the bucket
+	// fetch and little more.
+	conns []uint32
 	free  []uint32 // LIFO stack of free indices
 	limit int      // fixed capacity, 0 = growable
 	used  int
@@ -70,6 +74,7 @@ func (p *sessionPool) init(limit int) {
 	p.limit = limit
 	if limit > 0 {
 		p.recs = make([]session, limit)
+		p.conns = make([]uint32, limit)
 		p.free = make([]uint32, limit)
 		for i := range limit {
 			p.free[i] = uint32(limit - 1 - i)
@@ -90,9 +95,11 @@ func (p *sessionPool) get() (uint32, bool) {
 		}
 		i = uint32(len(p.recs))
 		p.recs = append(p.recs, session{})
+		p.conns = append(p.conns, 0)
 	}
+	p.conns[i] = InvalidIndex
 	p.recs[i] = session{inUse: true, appWrk: InvalidIndex, alIndex: InvalidIndex, hoSlot: InvalidIndex,
-		listener: InvalidHandle, peer: InvalidHandle, ctPair: InvalidIndex, conn: InvalidIndex,
+		listener: InvalidHandle, peer: InvalidHandle, ctPair: InvalidIndex,
 		sm: InvalidIndex, gen: p.recs[i].gen + 1}
 	p.used++
 	return i, true
@@ -102,6 +109,7 @@ func (p *sessionPool) get() (uint32, bool) {
 func (p *sessionPool) put(i uint32) {
 	p.recs[i].inUse = false
 	p.recs[i].rx, p.recs[i].tx = nil, nil
+	p.conns[i] = InvalidIndex
 	p.free = append(p.free, i)
 	p.used--
 }
@@ -125,6 +133,9 @@ func (p *sessionPool) reserve(n int) {
 		recs := make([]session, len(p.recs), need+n)
 		copy(recs, p.recs)
 		p.recs = recs
+		conns := make([]uint32, len(p.conns), need+n)
+		copy(conns, p.conns)
+		p.conns = conns
 	}
 	if cap(p.free) < len(p.free)+n {
 		free := make([]uint32, len(p.free), len(p.free)+n)
@@ -132,3 +143,15 @@ func (p *sessionPool) reserve(n int) {
 		p.free = free
 	}
 }
+
+// connOf returns the transport connection index of session h.
+func (l *Layer) connOf(h Handle) uint32 {
+	p := &l.threads[h.Thread()].pool
+	if int(h.Index()) >= len(p.conns) {
+		return InvalidIndex
+	}
+	return p.conns[h.Index()]
+}
+
+// setConn records the transport connection index of session h.
+func (l *Layer) setConn(h Handle, c uint32) { l.threads[h.Thread()].pool.conns[h.Index()] = c }

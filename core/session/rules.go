@@ -86,7 +86,7 @@ func (l *Layer) ruleAddDel(a RuleArgs) Error {
 	if !r.Scope.Valid() || !r.Proto.Valid() {
 		return ErrInvalid
 	}
-	if !r.Rmt.IsValid() && !(a.IsAdd == false && r.Tag != "") {
+	if !r.Rmt.IsValid() && (a.IsAdd || r.Tag == "") {
 		return ErrInvalid
 	}
 	f := fam4

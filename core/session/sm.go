@@ -422,9 +422,9 @@ func (l *Layer) tpClose(h Handle, s *session, reset bool) {
 	}
 	if tp := l.transport[s.proto()]; tp != nil {
 		if reset {
-			tp.Reset(h.Thread(), s.conn)
+			tp.Reset(h.Thread(), l.connOf(h))
 		} else {
-			tp.Close(h.Thread(), s.conn)
+			tp.Close(h.Thread(), l.connOf(h))
 		}
 	}
 }
@@ -434,7 +434,7 @@ func (l *Layer) tpHalfClose(h Handle, s *session) {
 		return
 	}
 	if tp := l.transport[s.proto()]; tp != nil {
-		tp.HalfClose(h.Thread(), s.conn)
+		tp.HalfClose(h.Thread(), l.connOf(h))
 	}
 }
 
@@ -443,7 +443,7 @@ func (l *Layer) tpCleanup(h Handle, s *session) {
 		return
 	}
 	if tp := l.transport[s.proto()]; tp != nil {
-		tp.Cleanup(h.Thread(), s.conn)
+		tp.Cleanup(h.Thread(), l.connOf(h))
 	}
 }
 
@@ -452,7 +452,7 @@ func (l *Layer) tpUnlink(h Handle, s *session) {
 		return
 	}
 	if tp := l.transport[s.proto()]; tp != nil {
-		tp.Unlink(h.Thread(), s.conn)
+		tp.Unlink(h.Thread(), l.connOf(h))
 	}
 }
 

@@ -116,7 +116,7 @@ func (l *Layer) sessionInfo(s *session, h Handle) SessionInfo {
 	info := SessionInfo{Handle: h, Thread: h.Thread(), State: s.state, Flags: s.flags, Type: s.stype,
 		Local:  netip.AddrPortFrom(s.lcl.netip(ip4), s.lport),
 		Remote: netip.AddrPortFrom(s.rmt.netip(ip4), s.rport),
-		Fib:    s.fib, App: InvalidIndex, Worker: s.appWrk, Conn: s.conn, Listener: s.listener, CreatedAt: s.created}
+		Fib:    s.fib, App: InvalidIndex, Worker: s.appWrk, Conn: l.connOf(h), Listener: s.listener, CreatedAt: s.created}
 	if w := l.wrkAt(s.appWrk); w != nil {
 		info.App = w.app
 	}

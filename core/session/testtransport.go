@@ -194,6 +194,28 @@ func (t *TestTransport) ConnSession(conn uint32) Handle {
 	return t.conns[conn].h
 }
 
+// NumConns returns the number of connections the transport has created
+// (indices 0..NumConns-1, including closed ones).
+func (t *TestTransport) NumConns() int { return len(t.conns) }
+
+// Abort resets connection conn and its peer from the network (a middlebox
+// RST to both ends): both sessions are reset, closed and deleted.
+func (t *TestTransport) Abort(conn uint32) {
+	if int(conn) >= len(t.conns) {
+		return
+	}
+	for _, i := range []int{int(conn), t.conns[conn].peer} {
+		if i < 0 {
+			continue
+		}
+		c := &t.conns[i]
+		if !c.gone && !c.deleted && !c.closed {
+			_ = t.L.TransportReset(c.h)
+		}
+		t.closeConn(i, false)
+	}
+}
+
 // ExpireTimeWait deletes every connection waiting in TIME_WAIT.
 func (t *TestTransport) ExpireTimeWait() {
 	for i := range t.conns {

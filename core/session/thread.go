@@ -25,7 +25,6 @@ type ctrlEvent struct {
 	typ EventType
 	gen uint32
 	h   Handle
-	arg uint64
 }
 
 // ctrlQueue is a thread's vpp event queue (wrk-mq-length entries) with an
