@@ -74,9 +74,9 @@ type application struct {
 	proxies   []proxyEntry
 }
 
-func (a *application) isProxy() bool      { return a.flags&AppIsProxy != 0 }
-func (a *application) hasGlobal() bool    { return a.flags&AppUseGlobalScope != 0 }
-func (a *application) hasLocal() bool     { return a.flags&AppUseLocalScope != 0 }
+func (a *application) isProxy() bool   { return a.flags&AppIsProxy != 0 }
+func (a *application) hasGlobal() bool { return a.flags&AppUseGlobalScope != 0 }
+func (a *application) hasLocal() bool  { return a.flags&AppUseLocalScope != 0 }
 
 // appWorker is one worker of an application (app_worker_t): its own
 // message queue, per-thread pending events and congestion marks, and its

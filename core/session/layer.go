@@ -175,17 +175,17 @@ type Layer struct {
 	freeNs     []uint32
 	nsByID     map[string]uint32
 
-	apps       []*application
-	freeApps   []uint32
-	appByName  map[string]uint32
-	wrks       []*appWorker
-	freeWrks   []uint32
-	listeners  []*appListener
-	freeAls    []uint32
-	segMgrs    []segMgr
-	ports      portTable
-	ct         ctState
-	stats      Stats
+	apps      []*application
+	freeApps  []uint32
+	appByName map[string]uint32
+	wrks      []*appWorker
+	freeWrks  []uint32
+	listeners []*appListener
+	freeAls   []uint32
+	segMgrs   []segMgr
+	ports     portTable
+	ct        ctState
+	stats     Stats
 }
 
 // New builds a session layer. It is not enabled yet: call Enable (VPP
