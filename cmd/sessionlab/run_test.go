@@ -101,7 +101,7 @@ interfaces:
 apps:
   - {name: web, kind: echo, listen: ["tcp://0.0.0.0:80"]}
 traffic:
-  - synth: {rate: 100}
+  - synth: {arrival: {rate: 100}}
 sweep:
   axes:
     - param: session.wrk-mq-length
@@ -204,7 +204,7 @@ func TestRunErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"run", "nope"}, "nope: no such file, and no built-in scenario of that name"},
-		{[]string{"run", sc, "--set", "traffic[0].synth.rat=1"}, `unknown field "rat" in traffic[0].synth (did you mean "rate"?)`},
+		{[]string{"run", sc, "--set", "traffic[0].synth.arrival.rat=1"}, `unknown field "rat" in traffic[0].synth.arrival (did you mean "rate"?)`},
 		{[]string{"run", sc, "--mode", "fast"}, `--mode "fast": want sim or live`},
 		{[]string{"sweep", sc, "--shard", "2/2"}, "index \"2\" must be a number from 0 to 1"},
 		{[]string{"run", sc, "--cpuprofile", "a", "--trace", "b"}, "one of --cpuprofile, --memprofile and --trace"},

@@ -35,15 +35,15 @@ apps:
     kind: echo
     listen: ["tcp://0.0.0.0:80"]
 traffic:
-  - synth: {rate: 100}
+  - synth: {arrival: {rate: 100}}
 sweep:
   axes:
     - param: session.v4-session-table-buckets
       values: [64, 1024, 16384]
-    - param: traffic[0].synth.rate
+    - param: traffic[0].synth.arrival.rate
       values: [100, 200]
 plots:
-  - {kind: metric, metric: packets_per_second, x: session.v4-session-table-buckets, series: "traffic[0].synth.rate"}
+  - {kind: metric, metric: packets_per_second, x: session.v4-session-table-buckets, series: "traffic[0].synth.arrival.rate"}
   - {kind: cdf, metric: packet}
   - {kind: timeseries, metric: nothing_like_this}
 `
@@ -109,7 +109,7 @@ func (f *fakeEngine) Run(ctx context.Context, p *scenario.Resolved, opt RunOptio
 		opt.Progress(1, 2)
 	}
 	buckets := float64(p.Config.Session.V4SessionTableBuckets.Value)
-	rate := p.Scenario.Traffic[0].Synth.Rate
+	rate := p.Scenario.Traffic[0].Synth.Arrival.Rate
 	v := float64(opt.Seed%1000) + buckets/64 + rate
 	return &results.Repetition{
 		Index: 99, Seed: 1, // the runner overwrites both
@@ -171,7 +171,7 @@ func TestRunDocument(t *testing.T) {
 	if lines := strings.Count(out.String(), " done in "); lines != 18 {
 		t.Errorf("%d progress lines, want 18:\n%s", lines, out.String())
 	}
-	if !strings.Contains(out.String(), "[18/18] point 6/6 (session.v4-session-table-buckets=16384, traffic[0].synth.rate=200) repetition 3/3 done in") {
+	if !strings.Contains(out.String(), "[18/18] point 6/6 (session.v4-session-table-buckets=16384, traffic[0].synth.arrival.rate=200) repetition 3/3 done in") {
 		t.Errorf("progress output:\n%s", out.String())
 	}
 	// A document that survives Save and Load.
@@ -283,7 +283,7 @@ func TestMergeErrors(t *testing.T) {
 		want string
 	}{
 		{"seed", run(load(t, sweepYAML, "seed=5"), Shard{1, 2}), "seed differs (11 vs 5)"},
-		{"sweep", run(load(t, sweepYAML, "sweep.axes[1].values=[100, 300]"), Shard{1, 2}), "sweep differs ([session.v4-session-table-buckets=[64 1024 16384], traffic[0].synth.rate=[100 200]] vs [session.v4-session-table-buckets=[64 1024 16384], traffic[0].synth.rate=[100 300]])"},
+		{"sweep", run(load(t, sweepYAML, "sweep.axes[1].values=[100, 300]"), Shard{1, 2}), "sweep differs ([session.v4-session-table-buckets=[64 1024 16384], traffic[0].synth.arrival.rate=[100 200]] vs [session.v4-session-table-buckets=[64 1024 16384], traffic[0].synth.arrival.rate=[100 300]])"},
 		{"overlap", run(s, Shard{0, 2}), "point 0 is in both a.json and b.json"},
 		{"stanza", run(load(t, sweepYAML, "session.wrk-mq-length=4096"), Shard{1, 2}), "session stanza differs"},
 	} {
@@ -337,7 +337,7 @@ func TestEngineError(t *testing.T) {
 	eng := newFake()
 	eng.failAt = 3
 	doc, err := Run(context.Background(), eng, load(t, sweepYAML), Options{Now: fixedNow})
-	if err == nil || !strings.Contains(err.Error(), "point 3 (session.v4-session-table-buckets=1024, traffic[0].synth.rate=200), repetition 0: engine exploded") {
+	if err == nil || !strings.Contains(err.Error(), "point 3 (session.v4-session-table-buckets=1024, traffic[0].synth.arrival.rate=200), repetition 0: engine exploded") {
 		t.Fatalf("error %v", err)
 	}
 	if errors.Is(err, ErrInterrupted) || doc == nil || !doc.Incomplete || !slices.Equal(doc.FinishedPoints, []int{0, 1, 2}) {

@@ -302,6 +302,9 @@ func (d *decoder) value(n ast.Node, v reflect.Value, path string, depth int) {
 
 // wantOf says what a scalar of type t is, for "want X, not Y" errors.
 func wantOf(t reflect.Type) string {
+	if isScalarType(t) {
+		return wantScalar(t)
+	}
 	switch t.Kind() {
 	case reflect.String:
 		return "a string"
@@ -314,6 +317,12 @@ func wantOf(t reflect.Type) string {
 	case reflect.Float32, reflect.Float64:
 		return "a number"
 	}
+	return "a single value"
+}
+
+// wantScalar describes the scalar types (a TextUnmarshaler from another
+// package reads a string).
+func wantScalar(t reflect.Type) string {
 	switch t {
 	case reflect.TypeFor[Duration]():
 		return "a duration such as \"10s\""
@@ -327,8 +336,13 @@ func wantOf(t reflect.Type) string {
 		return "a number"
 	case reflect.TypeFor[netip.Prefix]():
 		return "an address prefix such as \"10.0.0.0/24\""
+	case reflect.TypeFor[netip.Addr]():
+		return "an address such as \"10.0.0.1\""
 	}
-	return "a single value"
+	if t.Name() == "Duration" {
+		return "a duration such as \"10ms\""
+	}
+	return "a string"
 }
 
 // assign stores one scalar (its text and how YAML wrote it) in v, a value
@@ -346,7 +360,11 @@ func (d *decoder) assign(v reflect.Value, text string, kind scalarKind, pos Pos,
 			return
 		}
 		if err := tu.UnmarshalText([]byte(strings.TrimSpace(text))); err != nil {
-			d.errorf(pos, path, "invalid %s %q: %v", describeType(v.Type()), text, trimErr(err))
+			if v.Type().PkgPath() == "net/netip" {
+				d.errorf(pos, path, "invalid %s %q: %v", describeType(v.Type()), text, trimErr(err))
+			} else {
+				d.errorf(pos, path, "%v", err)
+			}
 		}
 		return
 	}
@@ -456,7 +474,11 @@ func (d *decoder) structValue(n ast.Node, v reflect.Value, path string, depth in
 		}
 		f, ok := fields.byName[key]
 		if !ok {
-			d.errorf(kpos, path, "unknown field %q%s", key, suggest(key, fields.names))
+			hint := suggest(key, fields.names)
+			if hint == "" {
+				hint = nestedSuggest(v.Type(), key)
+			}
+			d.errorf(kpos, path, "unknown field %q%s", key, hint)
 			continue
 		}
 		fp := joinPath(path, key)
@@ -465,6 +487,25 @@ func (d *decoder) structValue(n ast.Node, v reflect.Value, path string, depth in
 		}
 		d.value(kv.Value, v.Field(f), fp, depth+1)
 	}
+}
+
+// nestedSuggest finds key one level down ("rate" is synth's
+// "arrival.rate"), for a field written at the wrong level.
+func nestedSuggest(t reflect.Type, key string) string {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		ft := f.Type
+		for ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		if yamlName(f) == "" || ft.Kind() != reflect.Struct || isScalarType(ft) {
+			continue
+		}
+		if _, ok := structFields(ft).byName[key]; ok {
+			return fmt.Sprintf(" (did you mean %q?)", yamlName(f)+"."+key)
+		}
+	}
+	return ""
 }
 
 func joinPath(path, key string) string {

@@ -11,34 +11,21 @@ import (
 // interpret. It is idempotent and runs again on every sweep point after the
 // point's values are applied (a swept value of 0 for a defaulted field means
 // the default, as it does in the file). Fields where 0 is a meaningful
-// choice are pointers (loop, workers, sw_if_index, costs) and are only
-// filled when absent.
+// choice are pointers (workers, sw_if_index, costs) and are only filled
+// when absent. Synthetic sources take traffic/synth's own defaults
+// (Options.WithDefaults), so results show every generator parameter.
 
 // Default values, exported for documentation and for engines.
 const (
-	DefaultFifoSize    Size   = 64 << 10
-	DefaultSynthRate          = 1000.0
-	DefaultSegment     Size   = 1460
-	DefaultFlowSize    Size   = 4 << 10
-	DefaultParetoAlpha        = 1.5
-	DefaultGap                = Duration(100 * time.Microsecond)
-	DefaultOn                 = Duration(10 * time.Millisecond)
-	DefaultOff                = Duration(90 * time.Millisecond)
-	DefaultSample             = Duration(10 * time.Millisecond)
-	DefaultStartupConf        = "session { enable rt-backend rule-table }\n"
-	DefaultNamespace          = "default"
-	DefaultClientCount        = 1024
-	DefaultServerCount        = 4
-	DefaultServerPort  uint16 = 80
-	DefaultVethMTU            = 1500
-	DefaultFrameSize          = 64
+	DefaultFifoSize    Size = 64 << 10
+	DefaultSample           = Duration(10 * time.Millisecond)
+	DefaultStartupConf      = "session { enable rt-backend rule-table }\n"
+	DefaultNamespace        = "default"
+	DefaultVethMTU          = 1500
+	DefaultFrameSize        = 64
 )
 
 var (
-	defaultClients   = netip.MustParsePrefix("192.168.0.0/16")
-	defaultClients6  = netip.MustParsePrefix("fd00:1::/64")
-	defaultServers   = netip.MustParsePrefix("10.0.0.0/24")
-	defaultServers6  = netip.MustParsePrefix("fd00::/120")
 	defaultRulesNet  = netip.MustParsePrefix("10.0.0.0/8")
 	defaultVethAddrA = netip.MustParsePrefix("10.201.0.1/24")
 	defaultVethAddrB = netip.MustParsePrefix("10.201.0.2/24")
@@ -97,8 +84,9 @@ func (s *Scenario) applyDefaults() {
 		if t.Name == "" {
 			t.Name = fmt.Sprintf("%s%d", t.Kind(), i)
 		}
-		t.Pcap.defaults()
-		t.Synth.defaults()
+		if t.Synth != nil {
+			*t.Synth = t.Synth.WithDefaults()
+		}
 		if v := t.Veth; v != nil {
 			if v.MTU == 0 {
 				v.MTU = DefaultVethMTU
@@ -133,8 +121,9 @@ func (s *Scenario) applyDefaults() {
 					g.Flows = 1
 				}
 			}
-			f.Pcap.defaults()
-			f.Synth.defaults()
+			if f.Synth != nil {
+				*f.Synth = f.Synth.WithDefaults()
+			}
 		}
 	}
 	if s.Sim != nil && s.Sim.Sample == 0 {
@@ -156,77 +145,6 @@ func (t *Source) Kind() string {
 		return "veth"
 	}
 	return "source"
-}
-
-func (p *PcapSource) defaults() {
-	if p == nil {
-		return
-	}
-	if p.Timing.Mode == "" {
-		p.Timing.Mode = TimingOriginal
-	}
-	if p.Loop == nil {
-		one := 1
-		p.Loop = &one
-	}
-}
-
-func (y *SynthSource) defaults() {
-	if y == nil {
-		return
-	}
-	if y.Rate == 0 {
-		y.Rate = DefaultSynthRate
-	}
-	if y.Arrivals == "" {
-		y.Arrivals = ArrivalsPoisson
-	}
-	if y.Arrivals == ArrivalsOnOff {
-		if y.On == 0 {
-			y.On = DefaultOn
-		}
-		if y.Off == 0 {
-			y.Off = DefaultOff
-		}
-	}
-	if y.Size.Dist == "" {
-		y.Size.Dist = DistFixed
-	}
-	if y.Size.Mean == 0 {
-		y.Size.Mean = DefaultFlowSize
-	}
-	if y.Size.Dist == DistPareto && y.Size.Alpha == 0 {
-		y.Size.Alpha = DefaultParetoAlpha
-	}
-	if y.Segment == 0 {
-		y.Segment = DefaultSegment
-	}
-	if y.Gap == 0 {
-		y.Gap = DefaultGap
-	}
-	c := &y.Clients
-	if !c.Prefix.IsValid() {
-		c.Prefix = defaultClients
-	}
-	if !c.Prefix6.IsValid() {
-		c.Prefix6 = defaultClients6
-	}
-	if c.Count == 0 {
-		c.Count = DefaultClientCount
-	}
-	v := &y.Servers
-	if !v.Prefix.IsValid() {
-		v.Prefix = defaultServers
-	}
-	if !v.Prefix6.IsValid() {
-		v.Prefix6 = defaultServers6
-	}
-	if v.Count == 0 {
-		v.Count = DefaultServerCount
-	}
-	if len(v.Ports) == 0 {
-		v.Ports = []uint16{DefaultServerPort}
-	}
 }
 
 // DefaultSearch returns the search defaults (FD.io CSIT's MLRsearch

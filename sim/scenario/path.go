@@ -1,8 +1,8 @@
 package scenario
 
 import (
+	"encoding"
 	"fmt"
-	"net/netip"
 	"reflect"
 	"strconv"
 	"strings"
@@ -140,12 +140,13 @@ func lookupPath(root reflect.Value, es []pathElem, alloc bool) (reflect.Value, e
 	return v, nil
 }
 
-// isScalarType reports whether t is decoded from one scalar.
+// isScalarType reports whether t is decoded from one scalar: the
+// package's scalar types and every encoding.TextUnmarshaler (netip
+// prefixes and addresses, traffic/pcap's modes, traffic/synth's
+// durations).
 func isScalarType(t reflect.Type) bool {
-	if reflect.PointerTo(t).Implements(reflect.TypeFor[scalarDecoder]()) {
-		return true
-	}
-	return t == reflect.TypeFor[netip.Prefix]() || t == reflect.TypeFor[netip.Addr]()
+	pt := reflect.PointerTo(t)
+	return pt.Implements(reflect.TypeFor[scalarDecoder]()) || pt.Implements(reflect.TypeFor[encoding.TextUnmarshaler]())
 }
 
 // typeAtPath returns the type path p addresses, checking names only
@@ -253,6 +254,10 @@ func leafText(v reflect.Value) (string, bool) {
 		switch x := v.Interface().(type) {
 		case Ratio:
 			return strconv.FormatFloat(float64(x), 'g', -1, 64), true
+		case encoding.TextMarshaler:
+			if b, err := x.MarshalText(); err == nil {
+				return string(b), true
+			}
 		case fmt.Stringer:
 			return x.String(), true
 		}

@@ -1,19 +1,21 @@
 package scenario
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
-	"strconv"
 	"strings"
+
+	"github.com/sessionlab/sessionlab/core/rules"
 )
 
 // Rule lines are VPP CLI: `session rule [add|del] [appns <id>] proto
 // <tcp|udp> <lcl-ip/len> <lcl-port> <rmt-ip/len> <rmt-port> action <n>
 // [tag <tag>] [scope global|local|all]`, options in any order as VPP's
-// unformat loop takes them. checkRule reads a line with that grammar so a
-// scenario's rules are checked (with the column of the offending word) when
-// the scenario is loaded; the engine applies them through core/session.
+// unformat loop takes them. checkRule reads each line with core/rules'
+// parser when the scenario is loaded, so a bad rule is reported with the
+// file position of the offending word before a run starts.
 
 // ruleErr is a rule problem at a byte offset of its line.
 type ruleErr struct {
@@ -59,121 +61,34 @@ func ruleTokens(line string) []ruleTok {
 
 func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
 
-// checkRule checks one `session rule` line.
+// checkRule checks one `session rule` line with core/rules' CLI parser
+// (the one the engine and `sessionlab cli` use), translating its column
+// into a byte offset of the line.
 func checkRule(line string) (ruleInfo, *ruleErr) {
 	var info ruleInfo
+	cmd, err := rules.ParseCommand(line)
+	if err != nil {
+		var se *rules.SyntaxError
+		if errors.As(err, &se) {
+			off, msg := len(line), se.Msg
+			if se.Col > 0 {
+				off = se.Col - 1
+			}
+			if se.Token != "" {
+				msg = fmt.Sprintf("%q: %s", se.Token, se.Msg)
+			}
+			return info, &ruleErr{off, msg}
+		}
+		return info, &ruleErr{0, err.Error()}
+	}
+	info.appns = cmd.AppNS
 	toks := ruleTokens(line)
-	if len(toks) < 2 || toks[0].s != "session" || toks[1].s != "rule" {
-		off := 0
-		if len(toks) > 0 {
-			off = toks[0].off
+	for i, t := range toks {
+		if t.s == "appns" && i+1 < len(toks) && toks[i+1].s == cmd.AppNS {
+			info.appnsOff = toks[i+1].off
 		}
-		return info, &ruleErr{off, "want a VPP CLI line `session rule add|del proto tcp|udp <lcl-ip/len> <lcl-port> <rmt-ip/len> <rmt-port> action <n> ...`"}
-	}
-	isAdd, proto, conn, tag := true, false, false, false
-	errAt := func(t ruleTok, format string, args ...any) (ruleInfo, *ruleErr) {
-		return info, &ruleErr{t.off, fmt.Sprintf(format, args...)}
-	}
-	unknown := func(t ruleTok) (ruleInfo, *ruleErr) {
-		rest := line[t.off:]
-		if len(rest) > 30 {
-			rest = rest[:30] + "..."
-		}
-		return errAt(t, "unknown input `%s'", rest)
-	}
-	arg := func(i int, what string) (ruleTok, *ruleErr) {
-		if i+1 >= len(toks) {
-			return ruleTok{}, &ruleErr{len(line), fmt.Sprintf("%s needs %s", toks[i].s, what)}
-		}
-		return toks[i+1], nil
-	}
-	for i := 2; i < len(toks); i++ {
-		t := toks[i]
-		switch t.s {
-		case "add":
-			isAdd = true
-		case "del":
-			isAdd = false
-		case "appns", "scope", "proto", "action", "tag":
-			a, err := arg(i, map[string]string{"appns": "a namespace id", "scope": "global, local or all",
-				"proto": "tcp or udp", "action": "a number", "tag": "a tag"}[t.s])
-			if err != nil {
-				return info, err
-			}
-			i++
-			switch t.s {
-			case "appns":
-				info.appns, info.appnsOff = a.s, a.off
-			case "scope":
-				if a.s != "global" && a.s != "local" && a.s != "all" {
-					return unknown(t)
-				}
-			case "proto":
-				if a.s != "tcp" && a.s != "udp" {
-					return errAt(a, "proto %q: session rules apply to tcp and udp only", a.s)
-				}
-				proto = true
-			case "action":
-				if _, err := strconv.ParseUint(a.s, 10, 32); err != nil {
-					return errAt(a, "action %q: want a number: an app index, %d (drop) or %d (allow)", a.s, ActionDrop, ActionAllow)
-				}
-			case "tag":
-				if len(a.s) > 64 {
-					return errAt(a, "tag is longer than 64 bytes")
-				}
-				tag = true
-			}
-		default:
-			if !strings.Contains(t.s, "/") {
-				return unknown(t)
-			}
-			// <lcl-ip/len> <lcl-port> <rmt-ip/len> <rmt-port>
-			if i+3 >= len(toks) {
-				return errAt(t, "a connection is <lcl-ip/len> <lcl-port> <rmt-ip/len> <rmt-port>")
-			}
-			lcl, err := rulePrefix(toks[i])
-			if err != nil {
-				return info, err
-			}
-			if err := rulePort(toks[i+1]); err != nil {
-				return info, err
-			}
-			rmt, err := rulePrefix(toks[i+2])
-			if err != nil {
-				return info, err
-			}
-			if err := rulePort(toks[i+3]); err != nil {
-				return info, err
-			}
-			if lcl.Addr().Is4() != rmt.Addr().Is4() {
-				return errAt(toks[i+2], "local %s and remote %s are of different address families", lcl, rmt)
-			}
-			conn = true
-			i += 3
-		}
-	}
-	switch {
-	case !proto:
-		return info, &ruleErr{len(line), "proto must be set"}
-	case !isAdd && !conn && !tag:
-		return info, &ruleErr{len(line), "connection or tag must be set for delete"}
 	}
 	return info, nil
-}
-
-func rulePrefix(t ruleTok) (netip.Prefix, *ruleErr) {
-	p, err := netip.ParsePrefix(t.s)
-	if err != nil {
-		return p, &ruleErr{t.off, fmt.Sprintf("%q is not an address/length prefix", t.s)}
-	}
-	return p, nil
-}
-
-func rulePort(t ruleTok) *ruleErr {
-	if _, err := strconv.ParseUint(t.s, 10, 16); err != nil {
-		return &ruleErr{t.off, fmt.Sprintf("port %q: want 0 (any) to 65535", t.s)}
-	}
-	return nil
 }
 
 // servicePorts are the ports generated rules name.

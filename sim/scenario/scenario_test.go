@@ -11,6 +11,8 @@ import (
 
 	"github.com/sessionlab/sessionlab/core/config"
 	"github.com/sessionlab/sessionlab/reports/results"
+	"github.com/sessionlab/sessionlab/traffic/pcap"
+	"github.com/sessionlab/sessionlab/traffic/synth"
 )
 
 const base = `name: t
@@ -28,7 +30,7 @@ apps:
     kind: echo
     listen: ["tcp://0.0.0.0:80"]
 traffic:
-  - synth: {rate: 100}
+  - synth: {arrival: {rate: 100}}
   - pcap: {file: x.pcap}
 `
 
@@ -60,13 +62,14 @@ func TestDefaults(t *testing.T) {
 	if a.Namespace != "default" || a.Scope != ScopeGlobal || a.RxFifo != 64<<10 || a.TxFifo != 64<<10 {
 		t.Errorf("app defaults: %+v", a)
 	}
+	// Synthetic sources take traffic/synth's defaults.
 	y := s.Traffic[0].Synth
-	if y.Arrivals != ArrivalsPoisson || y.Size.Mean != DefaultFlowSize || y.Segment != 1460 || y.Gap != DefaultGap ||
-		!slices.Equal(y.Servers.Ports, []uint16{80}) || y.Clients.Count != 1024 {
+	if y.Arrival.Process != "poisson" || y.Arrival.Rate != 100 || y.Size.Mean != synth.DefaultSize || y.MSS != 1460 ||
+		!slices.Equal(y.Servers.Ports, []uint16{80}) || y.Clients.Count != synth.DefaultClients || y.Flows != synth.DefaultFlows {
 		t.Errorf("synth defaults: %+v", y)
 	}
 	p := s.Traffic[1].Pcap
-	if p.Timing.Mode != TimingOriginal || p.Loop == nil || *p.Loop != 1 {
+	if p.Timing.Mode != pcap.Original || p.Timing.Loop != 0 {
 		t.Errorf("pcap defaults: %+v", p)
 	}
 	if s.Traffic[0].Name != "synth0" || s.Traffic[1].Name != "pcap1" {
@@ -89,7 +92,7 @@ func TestSweepGrid(t *testing.T) {
   axes:
     - param: session.v4-session-table-buckets
       values: [1024, 4096]
-    - param: traffic[0].synth.rate
+    - param: traffic[0].synth.arrival.rate
       range: {from: 1000, to: 3000, step: 1000}
       zip: z
     - param: apps[0].rx_fifo
@@ -132,7 +135,7 @@ func TestSweepGrid(t *testing.T) {
 		if got := sess.V4SessionTableBuckets.Value; float64(got) != r.Params[0].Value.Num {
 			t.Errorf("point %d buckets %d, param %v", i, got, r.Params[0].Value)
 		}
-		if got := r.Scenario.Traffic[0].Synth.Rate; got != r.Params[1].Value.Num {
+		if got := r.Scenario.Traffic[0].Synth.Arrival.Rate; got != r.Params[1].Value.Num {
 			t.Errorf("point %d rate %v, param %v", i, got, r.Params[1].Value)
 		}
 		if got := r.Scenario.Apps[0].RxFifo; float64(got) != r.Params[2].Value.Num {
@@ -150,8 +153,8 @@ func TestSweepGrid(t *testing.T) {
 	}
 	// Points are independent copies.
 	r0, _ := s.Resolve(0)
-	r0.Scenario.Traffic[0].Synth.Rate = -1
-	if s.Traffic[0].Synth.Rate == -1 || r1.Scenario.Traffic[0].Synth.Rate == -1 {
+	r0.Scenario.Traffic[0].Synth.Arrival.Rate = -1
+	if s.Traffic[0].Synth.Arrival.Rate == -1 || r1.Scenario.Traffic[0].Synth.Arrival.Rate == -1 {
 		t.Error("a point shares memory with the scenario")
 	}
 	if _, err := s.Resolve(18); err == nil {
@@ -192,15 +195,16 @@ func TestRangeExpand(t *testing.T) {
 
 func TestOverrides(t *testing.T) {
 	s := mustParse(t, base,
-		"traffic[0].synth.rate=5000",
-		"traffic.0.synth.arrivals=onoff",
+		"traffic[0].synth.arrival.rate=5000",
+		"traffic.0.synth.arrival.process=onoff",
+		"traffic[0].synth.segment_gap=20us",
 		"apps[0].listen=[\"tcp://0.0.0.0:8080\", \"udp://[::]:53\"]",
 		"sim={calibrate: true}",
 		"workers=3",
 		"session.wrk-mq-length=8192",
 		"repetitions=4",
 	)
-	if y := s.Traffic[0].Synth; y.Rate != 5000 || y.Arrivals != ArrivalsOnOff || y.On != DefaultOn {
+	if y := s.Traffic[0].Synth; y.Arrival.Rate != 5000 || y.Arrival.Process != "onoff" || y.Arrival.On != synth.DefaultOnOff || time.Duration(y.SegmentGap) != 20*time.Microsecond {
 		t.Errorf("synth after --set: %+v", y)
 	}
 	if got := s.Apps[0].Listen; len(got) != 2 || got[1].String() != "udp://[::]:53" {
@@ -221,9 +225,10 @@ func TestOverrides(t *testing.T) {
 	}
 
 	for _, c := range []struct{ set, want string }{
-		{"traffic[0].synth.rate=fast", `--set: traffic[0].synth.rate: want a number, not the string "fast"`},
-		{"traffic[5].synth.rate=1", "--set: traffic has 2 items; index 5 is out of range"},
-		{"traffic[0].synth.rat=1", `--set: unknown field "rat" in traffic[0].synth (did you mean "rate"?)`},
+		{"traffic[0].synth.arrival.rate=fast", `--set: traffic[0].synth.arrival.rate: want a number, not the string "fast"`},
+		{"traffic[5].synth.flows=1", "--set: traffic has 2 items; index 5 is out of range"},
+		{"traffic[0].synth.flow=1", `--set: unknown field "flow" in traffic[0].synth (did you mean "flows"?)`},
+		{"traffic[0].synth.rtt=1", `--set: traffic[0].synth.rtt: want a duration such as "10ms", not the integer 1`},
 		{"session.wrk-mq-lenght=1", `--set: session.wrk-mq-lenght: unknown startup.conf session keyword "wrk-mq-lenght" (did you mean "wrk-mq-length"?)`},
 		{"apps[0].listen=[1", "--set: apps[0].listen: YAML syntax: sequence end token ']' not found"},
 		{"duration=", "--set: duration: empty value"},
@@ -326,10 +331,10 @@ func TestDeriveSeed(t *testing.T) {
 
 func TestErrorPositionsAPI(t *testing.T) {
 	s := mustParse(t, base)
-	if p := s.PosOf("traffic[0].synth.rate"); p != (Pos{Line: 16, Col: 19}) {
+	if p := s.PosOf("traffic[0].synth.arrival.rate"); p != (Pos{Line: 16, Col: 29}) {
 		t.Errorf("PosOf = %v", p)
 	}
-	if p := s.PosOf("traffic.0.synth.gap"); p != (Pos{Line: 16, Col: 12}) {
+	if p := s.PosOf("traffic.0.synth.rtt"); p != (Pos{Line: 16, Col: 12}) {
 		t.Errorf("PosOf of an unwritten field = %v, want its parent's", p)
 	}
 	e := s.Errorf("apps[0].listen", "port %d busy", 80)
@@ -350,7 +355,7 @@ func TestFlattenAndText(t *testing.T) {
 	for _, x := range kv {
 		m[x.Key] = x.Value
 	}
-	for k, v := range map[string]string{"traffic.0.synth.rate": "100", "apps.0.listen.0": "tcp://0.0.0.0:80", "apps.0.rx_fifo": "64k", "interfaces.0.ip4.0": "10.0.0.1/24", "duration": "1s"} {
+	for k, v := range map[string]string{"traffic.0.synth.arrival.rate": "100", "traffic.1.pcap.file": "x.pcap", "traffic.0.synth.rtt": "1ms", "apps.0.listen.0": "tcp://0.0.0.0:80", "apps.0.rx_fifo": "64k", "interfaces.0.ip4.0": "10.0.0.1/24", "duration": "1s"} {
 		if m[k] != v {
 			t.Errorf("flatten[%s] = %q, want %q", k, m[k], v)
 		}

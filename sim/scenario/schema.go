@@ -2,9 +2,11 @@ package scenario
 
 import (
 	"bytes"
+	"encoding"
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"path"
 	"reflect"
 	"strings"
 )
@@ -16,8 +18,19 @@ import (
 // comments, which the generating test reads from the package's source
 // (go/ast) and passes in as Docs.
 
-// Docs maps "Type" and "Type.Field" (Go names) to doc comment text.
+// Docs maps "Type" and "Type.Field" (Go names) to doc comment text; types
+// of other packages are qualified with their package name
+// ("synth.Options.Flows").
 type Docs map[string]string
+
+// defName names a type in the schema's $defs and the reference: its Go
+// name, qualified by its package's name when it is not this package's.
+func defName(t reflect.Type) string {
+	if t.PkgPath() == reflect.TypeFor[Scenario]().PkgPath() {
+		return t.Name()
+	}
+	return path.Base(t.PkgPath()) + "." + t.Name()
+}
 
 // SchemaID is the $id of the scenario schema.
 const SchemaID = "https://github.com/sessionlab/sessionlab/scenarios/schema.json"
@@ -73,6 +86,13 @@ func (g *schemaGen) typeSchema(t reflect.Type) map[string]any {
 	switch t {
 	case reflect.TypeFor[netip.Prefix]():
 		return map[string]any{"type": "string", "pattern": `^[0-9A-Fa-f:.]+/[0-9]+$`}
+	case reflect.TypeFor[netip.Addr]():
+		return map[string]any{"type": "string", "pattern": `^[0-9A-Fa-f:.]+$`}
+	}
+	if reflect.PointerTo(t).Implements(reflect.TypeFor[encoding.TextUnmarshaler]()) {
+		// Another package's text type (traffic/pcap's modes, traffic/synth's
+		// durations): a string, described by its field's doc.
+		return map[string]any{"type": "string"}
 	}
 	switch t.Kind() {
 	case reflect.String:
@@ -92,7 +112,7 @@ func (g *schemaGen) typeSchema(t reflect.Type) map[string]any {
 	case reflect.Slice:
 		return map[string]any{"type": "array", "items": g.typeSchema(t.Elem())}
 	case reflect.Struct:
-		name := t.Name()
+		name := defName(t)
 		if _, done := g.defs[name]; !done {
 			g.defs[name] = nil // break cycles
 			g.defs[name] = g.structSchema(t)
@@ -124,7 +144,7 @@ func (g *schemaGen) structSchema(t reflect.Type) map[string]any {
 		props[name] = p
 	}
 	s := map[string]any{"type": "object", "properties": props, "additionalProperties": false}
-	if d := g.docs[t.Name()]; d != "" {
+	if d := g.docs[defName(t)]; d != "" {
 		s["description"] = oneLine(d)
 	}
 	switch t {
@@ -145,7 +165,7 @@ func (g *schemaGen) structSchema(t reflect.Type) map[string]any {
 // fieldDoc returns a field's doc comment with the Go field name replaced by
 // its YAML key ("RxFifo is ..." → "rx_fifo is ...").
 func (g *schemaGen) fieldDoc(t reflect.Type, f reflect.StructField) string {
-	d := oneLine(g.docs[t.Name()+"."+f.Name])
+	d := oneLine(g.docs[defName(t)+"."+f.Name])
 	if rest, ok := strings.CutPrefix(d, f.Name); ok && (rest == "" || rest[0] == ' ' || rest[0] == ':') {
 		d = yamlName(f) + rest
 	}
@@ -192,7 +212,7 @@ func FieldReference(docs Docs) []FieldRef {
 			if inner != nil && !seen[inner] {
 				queue = append(queue, inner)
 			}
-			out = append(out, FieldRef{Type: t.Name(), Key: name, Kind: kind, Doc: g.fieldDoc(t, f)})
+			out = append(out, FieldRef{Type: defName(t), Key: name, Kind: kind, Doc: g.fieldDoc(t, f)})
 		}
 	}
 	return out
@@ -222,6 +242,14 @@ func describeKind(t reflect.Type) (string, reflect.Type) {
 		return "endpoint URI", nil
 	case reflect.TypeFor[netip.Prefix]():
 		return "prefix", nil
+	case reflect.TypeFor[netip.Addr]():
+		return "address", nil
+	}
+	if reflect.PointerTo(t).Implements(reflect.TypeFor[encoding.TextUnmarshaler]()) {
+		if t.Name() == "Duration" {
+			return "duration", nil
+		}
+		return "string", nil
 	}
 	switch t.Kind() {
 	case reflect.String:
@@ -238,7 +266,8 @@ func describeKind(t reflect.Type) (string, reflect.Type) {
 		k, inner := describeKind(t.Elem())
 		return "list of " + k, inner
 	case reflect.Struct:
-		return fmt.Sprintf("[%s](#%s)", t.Name(), strings.ToLower(t.Name())), t
+		n := defName(t)
+		return fmt.Sprintf("[%s](#%s)", n, strings.ToLower(strings.ReplaceAll(n, ".", ""))), t
 	}
 	return t.String(), nil
 }

@@ -22,16 +22,52 @@ const (
 	endMark    = "<!-- END FIELD REFERENCE -->\n"
 )
 
+// foreignDocs are the packages whose types a scenario embeds, and docs for
+// the fields their sources leave without a comment of their own.
+var foreignDocs = map[string]Docs{
+	"../../traffic/synth": {
+		"Options.Servers":  "Servers is the server address pool (the session layer's side).",
+		"Pool.Prefix4":     "Prefix4 holds the pool's IPv4 addresses (default clients 10.0.0.0/16, servers 10.1.0.0/16).",
+		"Pool.Prefix6":     "Prefix6 holds the pool's IPv6 addresses (default clients fd00:0:0:1::/64, servers fd00:0:0:2::/64).",
+		"Flood.Duration":   "Duration bounds the flood in time (0: as long as flows keep starting).",
+		"Arrival.Off":      "Off is the mean off period (onoff). Default 10ms.",
+		"Options.PortScan": "PortScan adds a SYN port scan of the most popular server (rules studies).",
+		"Options.SYNFlood": "SYNFlood adds a SYN flood from spoofed sources (rules studies).",
+		"Scan.LastPort":    "LastPort ends the scanned range (default 1024).",
+	},
+	"../../traffic/pcap": {
+		"Timing.Mode":       "Mode is the timing mode: original (the capture's gaps), multiplier, pps, mbps or topspeed.",
+		"Timing.Multiplier": "Multiplier divides the capture's gaps (multiplier mode; 2 = twice as fast).",
+		"Timing.PPS":        "PPS is the packet rate of pps mode.",
+		"Timing.Mbps":       "Mbps is the bit rate of mbps mode (10^6 bits per second).",
+	},
+}
+
 // sourceDocs reads the doc comments of the package's types and fields from
-// its Go source.
+// its Go source, and those of the other packages' types it embeds.
 func sourceDocs(t *testing.T) Docs {
 	t.Helper()
+	docs := Docs{}
+	readDocs(t, ".", "", docs)
+	for dir, extra := range foreignDocs {
+		pkg := filepath.Base(dir) + "."
+		readDocs(t, dir, pkg, docs)
+		for k, v := range extra {
+			docs[pkg+k] = v
+		}
+	}
+	return docs
+}
+
+// readDocs adds the type and field docs of the Go files in dir, keys
+// prefixed with prefix.
+func readDocs(t *testing.T, dir, prefix string, docs Docs) {
+	t.Helper()
 	fset := token.NewFileSet()
-	files, err := filepath.Glob("*.go")
+	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	docs := Docs{}
 	for _, name := range files {
 		if strings.HasSuffix(name, "_test.go") {
 			continue
@@ -52,24 +88,27 @@ func sourceDocs(t *testing.T) Docs {
 					doc = gd.Doc
 				}
 				if doc != nil {
-					docs[ts.Name.Name] = doc.Text()
+					docs[prefix+ts.Name.Name] = doc.Text()
 				}
 				st, ok := ts.Type.(*ast.StructType)
 				if !ok {
 					continue
 				}
 				for _, fld := range st.Fields.List {
-					if fld.Doc == nil {
+					doc := fld.Doc
+					if doc == nil {
+						doc = fld.Comment
+					}
+					if doc == nil {
 						continue
 					}
 					for _, n := range fld.Names {
-						docs[ts.Name.Name+"."+n.Name] = fld.Doc.Text()
+						docs[prefix+ts.Name.Name+"."+n.Name] = doc.Text()
 					}
 				}
 			}
 		}
 	}
-	return docs
 }
 
 // TestSchema fails when scenarios/schema.json or the field reference of

@@ -2,6 +2,9 @@ package scenario
 
 import (
 	"net/netip"
+
+	"github.com/sessionlab/sessionlab/traffic/pcap"
+	"github.com/sessionlab/sessionlab/traffic/synth"
 )
 
 // Scenario is one scenario file: what to configure, which traffic to offer,
@@ -244,8 +247,10 @@ type Source struct {
 	Name string `yaml:"name"`
 	// Pcap replays a capture file.
 	Pcap *PcapSource `yaml:"pcap"`
-	// Synth generates TCP and UDP flows from the seed.
-	Synth *SynthSource `yaml:"synth"`
+	// Synth generates TCP and UDP flows (traffic/synth's options; its
+	// seed is replaced by one derived from the repetition's seed and the
+	// source's position, mixed with the seed given here).
+	Synth *synth.Options `yaml:"synth"`
 	// Veth sends frames through a veth pair between two network namespaces
 	// and receives them with AF_PACKET (live mode, root only).
 	Veth *VethSource `yaml:"veth"`
@@ -257,153 +262,17 @@ type PcapSource struct {
 	// File is the capture, relative to the scenario file (built-in
 	// scenarios read their captures from the binary).
 	File string `yaml:"file"`
-	// Timing is how packets are paced (default: original timing).
-	Timing Timing `yaml:"timing"`
-	// Loop is how many times the capture is played (default 1; 0 = until
-	// the repetition's duration or packet count ends it). Each pass
-	// rewrites addresses so that flows stay unique, as tcpreplay and TRex
-	// do.
-	Loop *int `yaml:"loop"`
+	// Timing is how packets are paced, how many passes are played and how
+	// later passes rewrite addresses (traffic/pcap's schedule: mode
+	// original, multiplier, pps, mbps or topspeed with its value, loop,
+	// unique_ip). Default: original timing, one pass.
+	Timing pcap.Timing `yaml:"timing"`
 	// SkipBad skips (and counts) corrupt packets instead of failing.
 	SkipBad bool `yaml:"skip_bad"`
 	// LocalPrefixes says which addresses are local (the session layer's
 	// side of a flow); default: the interfaces' addresses, else inferred
 	// from listeners.
 	LocalPrefixes []netip.Prefix `yaml:"local_prefixes"`
-}
-
-// Timing is a replay timing mode and its value.
-type Timing struct {
-	// Mode is "original" (the capture's own gaps), "multiplier" (gaps
-	// divided by value), "pps" (value packets per second), "mbps" (value
-	// megabits per second) or "topspeed" (as fast as possible).
-	Mode TimingMode `yaml:"mode"`
-	// Value is the multiplier, packet rate or bit rate (unused for original
-	// and topspeed). Sweepable, and scaled by the NDR/PDR search.
-	Value float64 `yaml:"value"`
-}
-
-// TimingMode is a replay timing mode (tcpreplay's).
-type TimingMode string
-
-// The timing modes.
-const (
-	TimingOriginal   TimingMode = "original"
-	TimingMultiplier TimingMode = "multiplier"
-	TimingPPS        TimingMode = "pps"
-	TimingMbps       TimingMode = "mbps"
-	TimingTopSpeed   TimingMode = "topspeed"
-)
-
-func (TimingMode) enumValues() []string {
-	return []string{string(TimingOriginal), string(TimingMultiplier), string(TimingPPS), string(TimingMbps), string(TimingTopSpeed)}
-}
-
-// SynthSource generates TCP and UDP flows from the scenario seed: the same
-// seed gives the same packets.
-type SynthSource struct {
-	// Flows is how many flows to generate (0 = until the repetition ends).
-	Flows uint64 `yaml:"flows"`
-	// Rate is how many new flows start per second on average (the offered
-	// load in sessions per second; default 1000).
-	Rate float64 `yaml:"rate"`
-	// Arrivals is the arrival process of new flows: "constant", "poisson"
-	// (the default) or "onoff" (bursts of on at rate/duty, then off
-	// silent, so the mean rate stays rate).
-	Arrivals Arrivals `yaml:"arrivals"`
-	// On is the burst length of onoff arrivals (default 10ms).
-	On Duration `yaml:"on"`
-	// Off is the pause length of onoff arrivals (default 90ms).
-	Off Duration `yaml:"off"`
-	// UDP is the fraction of flows that are UDP (0..1, default 0).
-	UDP Ratio `yaml:"udp"`
-	// IPv6 is the fraction of flows that are IPv6 (0..1, default 0).
-	IPv6 Ratio `yaml:"ipv6"`
-	// Size is the distribution of payload bytes per flow (client to
-	// server).
-	Size SizeDist `yaml:"size"`
-	// Segment is the payload bytes per data packet (default 1460).
-	Segment Size `yaml:"segment"`
-	// Gap is the time between two packets of a flow (default 100µs).
-	Gap Duration `yaml:"gap"`
-	// RST is the fraction of TCP flows closed by a reset instead of FIN
-	// (0..1, default 0).
-	RST Ratio `yaml:"rst"`
-	// Reorder is the fraction of data packets delivered out of order.
-	Reorder Ratio `yaml:"reorder"`
-	// Loss is the fraction of data packets lost (never SYN, FIN or RST).
-	Loss Ratio `yaml:"loss"`
-	// SYNFlood is the fraction of flows that are a bare SYN never
-	// completed (a SYN flood mix, for rules studies).
-	SYNFlood Ratio `yaml:"syn_flood"`
-	// PortScan is the fraction of flows that are a SYN to a random port of
-	// a server (a port scan mix).
-	PortScan Ratio `yaml:"port_scan"`
-	// Clients is the pool of client (remote) addresses.
-	Clients AddrPool `yaml:"clients"`
-	// Servers is the pool of server (local) addresses and ports.
-	Servers AddrPool `yaml:"servers"`
-	// Seed offsets this source's seed from the scenario seed (default:
-	// the source's position), so two synth sources differ.
-	Seed *uint64 `yaml:"seed"`
-}
-
-// Arrivals is an arrival process.
-type Arrivals string
-
-// The arrival processes.
-const (
-	ArrivalsConstant Arrivals = "constant"
-	ArrivalsPoisson  Arrivals = "poisson"
-	ArrivalsOnOff    Arrivals = "onoff"
-)
-
-func (Arrivals) enumValues() []string {
-	return []string{string(ArrivalsConstant), string(ArrivalsPoisson), string(ArrivalsOnOff)}
-}
-
-// SizeDist is a distribution of flow sizes in bytes.
-type SizeDist struct {
-	// Dist is "fixed" (the default), "exponential" or "pareto".
-	Dist Dist `yaml:"dist"`
-	// Mean is the mean size (default 4k).
-	Mean Size `yaml:"mean"`
-	// Alpha is the Pareto shape (> 1, default 1.5).
-	Alpha float64 `yaml:"alpha"`
-	// Max caps a drawn size (default: unbounded).
-	Max Size `yaml:"max"`
-}
-
-// Dist is a size distribution.
-type Dist string
-
-// The size distributions.
-const (
-	DistFixed       Dist = "fixed"
-	DistExponential Dist = "exponential"
-	DistPareto      Dist = "pareto"
-)
-
-func (Dist) enumValues() []string {
-	return []string{string(DistFixed), string(DistExponential), string(DistPareto)}
-}
-
-// AddrPool is a pool of addresses (and ports) with Zipf popularity.
-type AddrPool struct {
-	// Prefix the addresses are drawn from (clients default 192.168.0.0/16,
-	// servers 10.0.0.0/24; fd00:: prefixes for IPv6 flows).
-	Prefix netip.Prefix `yaml:"prefix"`
-	// Prefix6 is the IPv6 prefix for the IPv6 share of flows (clients
-	// default fd00:1::/64, servers fd00::/120).
-	Prefix6 netip.Prefix `yaml:"prefix6"`
-	// Count is how many distinct addresses are used (default: clients
-	// 1024, servers 4).
-	Count int `yaml:"count"`
-	// Ports are the server ports (servers only; default [80]). Client ports
-	// are ephemeral.
-	Ports []uint16 `yaml:"ports"`
-	// Zipf is the Zipf exponent of address popularity (0 = uniform).
-	Zipf float64 `yaml:"zipf"`
 }
 
 // VethSource sends frames from network namespace A through a veth pair to
@@ -446,7 +315,7 @@ type VethFrames struct {
 	// Pcap plays a capture out of end A.
 	Pcap *PcapSource `yaml:"pcap"`
 	// Synth plays generated flows out of end A.
-	Synth *SynthSource `yaml:"synth"`
+	Synth *synth.Options `yaml:"synth"`
 }
 
 // VethGenerator configures the built-in frame generator.
@@ -534,7 +403,7 @@ type Axis struct {
 	// Param is what is swept: a startup.conf parameter
 	// "session.<keyword>" (e.g. "session.v4-session-table-buckets",
 	// applied with VPP's own parsing) or a scenario field path
-	// (e.g. "traffic[0].synth.rate", "apps[1].rx_fifo", "workers").
+	// (e.g. "traffic[0].synth.arrival.rate", "apps[1].rx_fifo", "workers").
 	Param string `yaml:"param"`
 	// Values are the values in sweep order, written as the parameter is
 	// written ("64m", 1024, "100ms").

@@ -6,10 +6,12 @@ import (
 	"math"
 	"net/netip"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/sessionlab/sessionlab/core/config"
+	"github.com/sessionlab/sessionlab/traffic/synth"
 )
 
 // Validation. Every rule here names the field path it checks, and the path
@@ -360,9 +362,9 @@ func (c *checker) traffic() {
 		}
 		switch {
 		case t.Pcap != nil:
-			endless = c.pcap(p+".pcap", t.Pcap) || endless
+			c.pcap(p+".pcap", t.Pcap)
 		case t.Synth != nil:
-			endless = c.synth(p+".synth", t.Synth) || endless
+			c.synth(p+".synth", t.Synth)
 		case t.Veth != nil:
 			endless = c.veth(p+".veth", t.Veth) || endless
 		}
@@ -375,93 +377,52 @@ func (c *checker) traffic() {
 		}
 	}
 	if endless && c.s.Duration == 0 && c.s.Packets == 0 {
-		c.errf("", "some traffic never ends (a source without a count, a looping capture or a client without sessions): give duration or packets")
+		c.errf("", "some traffic never ends (a veth generator without count, a client without sessions): give duration or packets")
 	}
 }
 
-// pcap checks a pcap source; it reports whether the source is endless.
-func (c *checker) pcap(p string, s *PcapSource) bool {
+// pcap checks a pcap source. A capture is never endless: loop counts
+// passes (traffic/pcap has no "forever").
+func (c *checker) pcap(p string, s *PcapSource) {
 	if s.File == "" {
 		c.errf(p, "missing file")
 	} else {
 		c.file(p+".file", s.File)
 	}
-	c.enum(p+".timing.mode", string(s.Timing.Mode), TimingMode("").enumValues())
-	switch s.Timing.Mode {
-	case TimingMultiplier, TimingPPS, TimingMbps:
-		if !(s.Timing.Value > 0) {
-			c.errf(p+".timing", "timing mode %s needs a value > 0", s.Timing.Mode)
-		}
-	case TimingOriginal, TimingTopSpeed:
-		if s.Timing.Value != 0 {
-			c.keyErrf(p+".timing.value", "timing mode %s takes no value", s.Timing.Mode)
-		}
+	if err := s.Timing.Validate(); err != nil {
+		c.errf(p+".timing", "%s", strings.TrimPrefix(err.Error(), "timing: "))
 	}
-	if s.Loop != nil && *s.Loop < 0 {
-		c.errf(p+".loop", "loop %d is negative (0 loops until the run ends)", *s.Loop)
-	}
-	return s.Loop != nil && *s.Loop == 0
 }
 
-// synth checks a synth source; it reports whether the source is endless.
-func (c *checker) synth(p string, s *SynthSource) bool {
-	if !(s.Rate > 0) {
-		c.errf(p+".rate", "rate %v, want > 0 flows per second", s.Rate)
-	}
-	c.enum(p+".arrivals", string(s.Arrivals), Arrivals("").enumValues())
-	if s.Arrivals != ArrivalsOnOff {
-		if s.On != 0 {
-			c.keyErrf(p+".on", "on applies to onoff arrivals only")
-		}
-		if s.Off != 0 {
-			c.keyErrf(p+".off", "off applies to onoff arrivals only")
-		}
-	}
-	c.enum(p+".size.dist", string(s.Size.Dist), Dist("").enumValues())
-	if s.Size.Dist == DistPareto && !(s.Size.Alpha > 1) {
-		c.errf(p+".size.alpha", "Pareto alpha %v, want > 1 (the mean is infinite otherwise)", s.Size.Alpha)
-	}
-	if s.Size.Dist != DistPareto && s.Size.Alpha != 0 {
-		c.keyErrf(p+".size.alpha", "alpha applies to the pareto distribution only")
-	}
-	if s.Size.Max != 0 && s.Size.Max < s.Size.Mean {
-		c.errf(p+".size.max", "max %s is below mean %s", s.Size.Max, s.Size.Mean)
-	}
-	if s.Segment < 1 || s.Segment > 65000 {
-		c.errf(p+".segment", "segment %s, want 1 to 65000 bytes", s.Segment)
-	}
-	if s.SYNFlood+s.PortScan > 1 {
-		c.errf(p, "syn_flood + port_scan is %v, more than all flows", float64(s.SYNFlood+s.PortScan))
-	}
-	c.pool(p+".clients", &s.Clients, false)
-	c.pool(p+".servers", &s.Servers, true)
-	return s.Flows == 0
-}
+// synthField finds the YAML field a traffic/synth validation message
+// names ("synth: arrival.rate must be > 0 ..."), so the error can point at
+// it in the file.
+var synthField = regexp.MustCompile(`^synth: ([a-z0-9_]+(\.[a-z0-9_]+)*)`)
 
-func (c *checker) pool(p string, a *AddrPool, servers bool) {
-	if a.Prefix.IsValid() && !a.Prefix.Addr().Is4() {
-		c.errf(p+".prefix", "%s is not an IPv4 prefix (IPv6 goes in prefix6)", a.Prefix)
+// synth checks a synthetic source with traffic/synth's own rules (after
+// its defaults), positioning each problem at the field it names.
+func (c *checker) synth(p string, o *synth.Options) {
+	err := o.Validate()
+	if err == nil {
+		return
 	}
-	if a.Prefix6.IsValid() && (!a.Prefix6.Addr().Is6() || a.Prefix6.Addr().Is4In6()) {
-		c.errf(p+".prefix6", "%s is not an IPv6 prefix", a.Prefix6)
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
 	}
-	if a.Count < 1 {
-		c.errf(p+".count", "count %d, want at least 1", a.Count)
-	} else if a.Prefix.IsValid() && a.Prefix.Addr().Is4() && a.Prefix.Bits() > 0 {
-		if room := uint64(1) << (32 - a.Prefix.Bits()); uint64(a.Count) > room {
-			c.errf(p+".count", "%d addresses do not fit in %s (%d addresses)", a.Count, a.Prefix, room)
+	for _, e := range errs {
+		msg := e.Error()
+		path := p
+		if m := synthField.FindStringSubmatch(msg); m != nil {
+			path = p + "." + m[1]
+			// The path already names the field; keep the message's rest
+			// unless the field is only its first word of several.
+			rest := strings.TrimPrefix(msg, m[0])
+			if strings.HasPrefix(rest, ": ") || strings.HasPrefix(rest, " must ") {
+				msg = strings.TrimLeft(rest, ": ")
+			}
 		}
-	}
-	if a.Zipf < 0 {
-		c.errf(p+".zipf", "zipf exponent %v is negative", a.Zipf)
-	}
-	if !servers && len(a.Ports) > 0 {
-		c.keyErrf(p+".ports", "client ports are ephemeral; ports applies to servers")
-	}
-	for k, port := range a.Ports {
-		if port == 0 {
-			c.errf(fmt.Sprintf("%s.ports[%d]", p, k), "port 0 is not a server port")
-		}
+		c.errf(path, "%s", strings.TrimPrefix(msg, "synth: "))
 	}
 }
 
@@ -521,11 +482,11 @@ func (c *checker) veth(p string, v *VethSource) bool {
 		}
 		return g.Count == 0
 	case f.Pcap != nil:
-		return c.pcap(p+".frames.pcap", f.Pcap)
+		c.pcap(p+".frames.pcap", f.Pcap)
 	case f.Synth != nil:
-		return c.synth(p+".frames.synth", f.Synth)
+		c.synth(p+".frames.synth", f.Synth)
 	}
-	return true
+	return false
 }
 
 func validTopologyName(s string) bool {
