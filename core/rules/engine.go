@@ -43,6 +43,7 @@ type head struct {
 	id     int32 // tree node
 	more   int32 // in buckets: -1 none, >= 0 chain in arena.h, <= -2 port table -more-2
 	combos uint8 // with a port table: which port specs it holds (bit i = specMasks[i])
+	llen   uint8 // in small groups: the local prefix length
 	hits   uint64
 }
 
@@ -95,14 +96,14 @@ type kv[K fkey, V any] struct {
 }
 
 // tab is an open-addressing hash table in groups of 8 slots, Swiss-table
-// style: next to the slots, a byte per slot holds 0 for an empty slot, 1 for
+// style, at most 7/8 full: next to the slots, a byte per slot holds 0 for an empty slot, 1 for
 // a deleted one, or 7 bits of the key's hash with the top bit set. A probe
 // loads a group's 8 bytes as one word and finds the slots whose byte matches
 // with a few arithmetic operations (no per-slot branches); it touches a slot
 // only when its byte matches. Probing a table that holds no match for the key
 // (the common case) therefore costs one load from an array many times
 // smaller than the slots, which stays in cache even at 100k rules. Groups are
-// probed linearly; the table is at most half full (deleted slots counted).
+// probed linearly; deleted slots count as full.
 type tab[K fkey, V any] struct {
 	fp    []uint8
 	slots []kv[K, V]
@@ -159,7 +160,7 @@ func (t *tab[K, V]) find(k K) (at, free int) {
 
 // insert returns the slot of k, adding it (with a zero value) if missing.
 func (t *tab[K, V]) insert(k K) (i int, added bool) {
-	if 2*(t.used+1) > len(t.slots) {
+	if 8*(t.used+1) > 7*len(t.slots) {
 		t.grow()
 	}
 	at, free := t.find(k)
@@ -178,7 +179,7 @@ func (t *tab[K, V]) insert(k K) (i int, added bool) {
 func (t *tab[K, V]) grow() {
 	old, oldfp := t.slots, t.fp
 	n := 16
-	if t.live*4 > len(old) {
+	if 2*t.live > len(old) {
 		n = 2 * len(old)
 	} else if len(old) > n {
 		n = len(old)
@@ -408,7 +409,6 @@ var groupMax = 16
 // gent is a rule in a small group: its local prefix and the rule.
 type gent[K fkey] struct {
 	lcl, lmask K
-	llen       uint8
 	head
 }
 
@@ -530,7 +530,7 @@ type erule[K fkey] struct {
 func (e *engine[K]) erule(id int32, b *box, label uint64, act Action) erule[K] {
 	rk, lk := e.keyOf(b)
 	ports, pmask := portsOf(b)
-	return erule[K]{rk: rk, lk: lk, llen: b.llen, h: head{label: label, ports: ports, pmask: pmask, action: act, id: id, more: -1}}
+	return erule[K]{rk: rk, lk: lk, llen: b.llen, h: head{label: label, ports: ports, pmask: pmask, action: act, id: id, more: -1, llen: b.llen}}
 }
 
 // add indexes rule id (box b) with its label and action.
@@ -541,7 +541,7 @@ func (e *engine[K]) add(id int32, b *box, label uint64, act Action) {
 	s := &rc.slots[i]
 	var g *group[K]
 	if added {
-		s.val = gref[K]{min: label, one: gent[K]{lcl: r.lk, lmask: e.maskOf(r.llen), llen: r.llen, head: r.h}}
+		s.val = gref[K]{min: label, one: gent[K]{lcl: r.lk, lmask: e.maskOf(r.llen), head: r.h}}
 	} else {
 		g = s.val.expand()
 		e.gadd(g, r)
@@ -569,7 +569,7 @@ func (e *engine[K]) gadd(g *group[K], r erule[K]) {
 	g.n++
 	g.min = min(g.min, r.h.label)
 	if g.lcs == nil {
-		en := gent[K]{lcl: r.lk, lmask: e.maskOf(r.llen), llen: r.llen, head: r.h}
+		en := gent[K]{lcl: r.lk, lmask: e.maskOf(r.llen), head: r.h}
 		i := sort.Search(len(g.ents), func(i int) bool { return g.ents[i].label > r.h.label })
 		g.ents = slices.Insert(g.ents, i, en)
 		if len(g.ents) > groupMax {
@@ -751,7 +751,7 @@ func (e *engine[K]) shrink(g *group[K]) {
 				continue
 			}
 			for _, h := range e.ar.collect(&lc.slots[i].val, e.buf[:0]) {
-				ents = append(ents, gent[K]{lcl: lc.slots[i].key, lmask: lc.mask, llen: lc.llen, head: h})
+				ents = append(ents, gent[K]{lcl: lc.slots[i].key, lmask: lc.mask, head: h})
 			}
 		}
 	}

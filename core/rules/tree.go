@@ -190,7 +190,7 @@ var parentByProbe = 0
 // current node's children: the first in sibling order.
 func (t *tree) findParent(p *probe) int32 {
 	probeIt := parentByProbe > 0
-	if parentByProbe == 0 {
+	if parentByProbe == 0 && len(t.comboList) < 4*t.nodes[0].nkids {
 		cand := 0
 		for _, c := range t.comboList {
 			if c.rlen <= p.b.rlen && c.llen <= p.b.llen && (c.rwild || p.b.rport != 0) && (c.lwild || p.b.lport != 0) {
