@@ -32,15 +32,16 @@
 // matching rule (action not none) in the tree's post-order. The tree keeps an
 // order-maintenance label per rule that increases along the post-order, so a
 // lookup only has to find, among all matching rules, the one with the smallest
-// label. The fast engine does that with tuple-space search: rules are grouped
-// by prefix-length pair (a "class"); each class is one open-addressing hash
-// table keyed by the masked addresses whose buckets hold the rules of that
-// address pair (ports differ) sorted by label; classes are probed in order of
-// their smallest label so the search stops as soon as no remaining class can
-// beat the best match. The cost of a lookup therefore depends on the number of
-// classes, not on the number of rules. The tree itself (the reference, also
-// used for listings and `show session rules <5-tuple>`) is only walked on
-// updates and by [Table.LookupTree].
+// label. The fast engine (engine.go) does that with a two-level tuple-space
+// search: one hash table per remote prefix length maps the masked remote
+// address to the group of rules with that remote prefix (a one-rule group
+// inline in the slot, with the group's smallest label beside it); a small
+// group is an array sorted by label, a big one a hash table per local prefix
+// length whose buckets hold the rules of one address pair. Groups and classes
+// whose smallest label cannot beat the best match so far are skipped. The cost
+// of a lookup depends on the number of distinct prefix lengths, not on the
+// number of rules. The tree itself (also used for listings and `show session
+// rules <5-tuple>`) is walked only on updates and by [Table.LookupTree].
 //
 // # Data flow
 //
