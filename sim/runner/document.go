@@ -10,11 +10,13 @@ import (
 	"github.com/sessionlab/sessionlab/sim/scenario"
 )
 
-// newDocument fills everything the document knows before the first
-// repetition: scenario, effective configuration, environment, sweep. It
-// returns the base configuration's warnings too, so per-point warnings can
-// leave out what every point shares.
-func newDocument(s *scenario.Scenario, start time.Time) (*results.Document, []string, error) {
+// NewDocument fills everything a results document knows before the first
+// repetition: scenario, effective configuration, environment (started at
+// start), sweep. It returns the base configuration's warnings too, so
+// per-point warnings can leave out what every point shares (see
+// PointWarnings). Run uses it; so can other producers of results for a
+// scenario (the NDR/PDR search).
+func NewDocument(s *scenario.Scenario, start time.Time) (*results.Document, []string, error) {
 	cfg, warns, err := s.Config()
 	if err != nil {
 		return nil, nil, err
@@ -51,9 +53,9 @@ func newDocument(s *scenario.Scenario, start time.Time) (*results.Document, []st
 	return d, warns, nil
 }
 
-// pointWarnings returns a point's warnings that the base configuration
+// PointWarnings returns a point's warnings that the base configuration
 // does not already have (those are listed once, run-wide).
-func pointWarnings(ws, base []string) []string {
+func PointWarnings(ws, base []string) []string {
 	var out []string
 	for _, w := range ws {
 		if !slices.Contains(base, w) {

@@ -111,7 +111,7 @@ func Run(ctx context.Context, eng Engine, s *scenario.Scenario, opt Options) (*r
 	if err := opt.Shard.check(); err != nil {
 		return nil, err
 	}
-	doc, base, err := newDocument(s, start)
+	doc, base, err := NewDocument(s, start)
 	if err != nil {
 		return nil, err
 	}
@@ -159,7 +159,7 @@ func Run(ctx context.Context, eng Engine, s *scenario.Scenario, opt Options) (*r
 					fail(err)
 					continue
 				}
-				pt := &results.Point{Index: r.Index, Params: r.Params, Warnings: pointWarnings(r.Warnings, base)}
+				pt := &results.Point{Index: r.Index, Params: r.Params, Warnings: PointWarnings(r.Warnings, base)}
 				for rep := range reps {
 					if ctx.Err() != nil {
 						break
