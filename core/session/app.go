@@ -206,9 +206,13 @@ func (l *Layer) AddWorker(app uint32) (uint32, error) {
 
 func (l *Layer) addWorker(a *application) (*appWorker, error) {
 	n := len(l.threads)
+	q, err := newEventQueue(int(a.evqSize))
+	if err != nil {
+		return nil, fmt.Errorf("session: app %q worker queue: %v: %w", a.name, err, l.fail(ErrInvalid))
+	}
 	w := &appWorker{
 		app:       a.index,
-		q:         newEventQueue(int(a.evqSize)),
+		q:         q,
 		pending:   make([]ring[pendingEvent], n),
 		scheduled: make([]bool, n),
 		congested: make([]bool, n),
@@ -314,6 +318,7 @@ func (l *Layer) freeWorker(w *appWorker) {
 		w.scheduled[th] = false
 	}
 	a.workers[w.mapIndex] = InvalidIndex
+	w.q.close()
 	l.wrks[w.index] = nil
 	l.freeWrks = append(l.freeWrks, w.index)
 }

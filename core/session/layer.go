@@ -63,7 +63,8 @@ type Config struct {
 	LocalEndpointsBuckets uint32
 	LocalEndpointsMemory  uint64
 	// MinSrcPort and MaxSrcPort bound the ephemeral port range [min, max)
-	// (max is exclusive, §9.5). Both zero = VPP's 1024..65535.
+	// (max is exclusive, §9.5). Both zero = VPP's 1024..65535. An empty
+	// range makes every automatic port allocation fail with ErrNoPort.
 	MinSrcPort, MaxSrcPort uint16
 	// WrkMqLength is the capacity of each thread's vpp event queue (the
 	// control events posted to it). 0 = 2048.
@@ -195,9 +196,6 @@ func New(o Options) (*Layer, error) {
 	if cfg.Workers < 0 || cfg.Workers > 1024 {
 		return nil, fmt.Errorf("session: %d workers out of range [0, 1024]", cfg.Workers)
 	}
-	if cfg.MinSrcPort >= cfg.MaxSrcPort {
-		return nil, fmt.Errorf("session: min-src-port %d must be below max-src-port %d (the range is [min, max))", cfg.MinSrcPort, cfg.MaxSrcPort)
-	}
 	l := &Layer{
 		cfg:       cfg,
 		rng:       o.Rand,
@@ -215,7 +213,9 @@ func New(o Options) (*Layer, error) {
 	for i := range l.threads {
 		th := &l.threads[i]
 		th.index = uint32(i)
-		th.ctrl.init(int(cfg.WrkMqLength))
+		if err := th.ctrl.init(int(cfg.WrkMqLength)); err != nil {
+			return nil, fmt.Errorf("session: worker queue of thread %d: %w", i, err)
+		}
 		th.pool.init(l.poolLimit(i))
 	}
 	l.fibs.init()
@@ -236,7 +236,8 @@ func (l *Layer) poolLimit(i int) int {
 	if i == 0 {
 		return 0
 	}
-	return int(uint64(n) * 11 / 10 / uint64(l.cfg.Workers))
+	// VPP computes this in double precision.
+	return int(uint32(1.1 * float64(n) / float64(l.cfg.Workers)))
 }
 
 // Config returns the effective configuration (defaults filled in).

@@ -109,6 +109,10 @@ func (p *portTable) release(ip *addr, fib uint32, port uint16, pr Proto) {
 func (l *Layer) allocLocalPort(lcl *addr, rmt *addr, rport uint16, fib uint32, pr Proto, ip4 bool) (uint16, Error) {
 	p := &l.ports
 	lim := int(p.max) - int(p.min)
+	if lim <= 0 {
+		l.stats.PortExhausted++
+		return 0, ErrNoPort
+	}
 	for tries := 0; tries < lim; tries++ {
 		var port uint16
 		for {

@@ -180,7 +180,12 @@ func (f *smFixture) reset() {
 		}
 	}
 	for th := range f.l.threads {
-		f.l.threads[th].ctrl = ctrlQueue{capacity: f.l.threads[th].ctrl.capacity}
+		c := &f.l.threads[th].ctrl
+		for {
+			if _, ok := c.pop(); !ok {
+				break
+			}
+		}
 		f.l.threads[th].pendingWrks = nil
 	}
 	f.tp.Calls = nil
@@ -257,9 +262,8 @@ func (f *smFixture) observed(h Handle, si SessionInfo) cell {
 		}
 	}
 	for th := range l.threads {
-		q := &l.threads[th].ctrl
-		for i := range q.q.len() {
-			c.ctrl = append(c.ctrl, q.q.at(i).typ)
+		for _, ev := range l.threads[th].ctrl.snapshot() {
+			c.ctrl = append(c.ctrl, ev.typ)
 		}
 	}
 	for _, call := range f.tp.Calls {
@@ -315,4 +319,20 @@ func (f *smFixture) cleanup(t testing.TB, h Handle) {
 	if n := f.l.LeakCheck().Sessions; n != 0 {
 		t.Fatalf("%d sessions left after cleanup", n)
 	}
+}
+
+// snapshot returns the queued events (draining and re-queueing them).
+func (c *ctrlQueue) snapshot() []ctrlEvent {
+	var evs []ctrlEvent
+	for {
+		ev, ok := c.pop()
+		if !ok {
+			break
+		}
+		evs = append(evs, ev)
+	}
+	for _, ev := range evs {
+		c.push(ev)
+	}
+	return evs
 }

@@ -1,5 +1,7 @@
 package session
 
+import "github.com/sessionlab/sessionlab/core/msgq"
+
 // thread is the per-thread state of the layer (VPP's session_worker_t): the
 // session pool, the queue of control events waiting for this thread's
 // session-queue run, and the list of application workers with events
@@ -27,75 +29,96 @@ type ctrlEvent struct {
 	h   Handle
 }
 
-// ctrlQueue is a thread's vpp event queue (wrk-mq-length entries) with an
-// overflow list. VPP drops a control event silently when the queue is full
-// (QUIRK); sessionlab never loses one (modelling decision): an event that
-// finds the queue full waits in the overflow list, in order, is counted
-// (Stats.CtrlQueueFull), and enters the queue as soon as there is room.
+// ctrlQueue is a thread's vpp event queue: a bounded core/msgq queue of
+// wrk-mq-length entries, with an overflow list. VPP drops a control event
+// silently when the queue is full (QUIRK); sessionlab never loses one
+// (modelling decision): an event that finds the queue full waits in the
+// overflow list, in order, is counted (Stats.CtrlQueueFull), and enters the
+// queue as soon as a slot frees.
 type ctrlQueue struct {
-	q        ring[ctrlEvent]
-	capacity int
+	q        *msgq.Queue[ctrlEvent]
 	overflow ring[ctrlEvent]
 }
 
-func (c *ctrlQueue) init(capacity int) {
-	c.capacity = capacity
+func (c *ctrlQueue) init(capacity int) error {
+	q, err := msgq.NewQueue[ctrlEvent](capacity)
+	if err != nil {
+		return err
+	}
+	c.q = q
+	return nil
 }
 
 // push appends ev; it reports false when the bounded queue was full (the
 // event then waits in the overflow list).
 func (c *ctrlQueue) push(ev ctrlEvent) bool {
-	if c.overflow.len() > 0 || c.q.len() >= c.capacity {
+	if c.overflow.len() > 0 || c.q.TryEnqueue(ev) != nil {
 		c.overflow.push(ev)
 		return false
 	}
-	c.q.push(ev)
 	return true
 }
 
 func (c *ctrlQueue) pop() (ctrlEvent, bool) {
-	ev, ok := c.q.pop()
-	if ok && c.overflow.len() > 0 {
-		o, _ := c.overflow.pop()
-		c.q.push(o)
+	ev, err := c.q.TryDequeue()
+	if err != nil {
+		return ev, false
 	}
-	return ev, ok
+	if c.overflow.len() > 0 {
+		o, _ := c.overflow.pop()
+		if c.q.TryEnqueue(o) != nil {
+			// Cannot happen (a slot was just freed and this is the only
+			// producer); keep the event rather than lose it.
+			c.overflow.push(o)
+		}
+	}
+	return ev, true
 }
 
-func (c *ctrlQueue) len() int { return c.q.len() + c.overflow.len() }
+func (c *ctrlQueue) len() int { return c.q.Len() + c.overflow.len() }
 
-// EventQueue is an application worker's message queue: a bounded ring of
-// AppEvent values (VPP's app event queue, evt_q_size entries). The layer is
-// the producer; the application pops. When it is full the layer marks the
-// worker congested and keeps the events pending (§7.6).
+// EventQueue is an application worker's message queue (VPP's app event
+// queue, evt_q_size entries): a bounded core/msgq queue of AppEvent values
+// (small, pointer-free). The layer is its only producer and the
+// application its single consumer, which may run on another goroutine.
+// When it is full the layer marks the worker congested and keeps the
+// events pending (§7.6).
 type EventQueue struct {
-	r        ring[AppEvent]
-	capacity int
-	drops    uint64
+	q *msgq.Queue[AppEvent]
 }
 
-func newEventQueue(capacity int) *EventQueue {
-	q := &EventQueue{capacity: capacity}
-	q.r.reserve(capacity)
-	return q
+func newEventQueue(capacity int) (*EventQueue, error) {
+	q, err := msgq.NewQueue[AppEvent](capacity)
+	if err != nil {
+		return nil, err
+	}
+	return &EventQueue{q: q}, nil
 }
 
-// Pop removes and returns the oldest event.
-func (q *EventQueue) Pop() (AppEvent, bool) { return q.r.pop() }
+// Pop removes and returns the oldest event, if any. Single consumer.
+func (q *EventQueue) Pop() (AppEvent, bool) {
+	ev, err := q.q.TryDequeue()
+	return ev, err == nil
+}
+
+// PopBatch moves up to len(dst) events into dst and returns how many.
+func (q *EventQueue) PopBatch(dst []AppEvent) int { return q.q.DequeueBatch(dst) }
+
+// Wait removes and returns the oldest event, blocking until there is one
+// (for applications running on their own goroutine). It fails once the
+// queue is closed (the worker was freed) and empty.
+func (q *EventQueue) Wait() (AppEvent, error) { return q.q.Dequeue() }
 
 // Len returns the number of queued events.
-func (q *EventQueue) Len() int { return q.r.len() }
+func (q *EventQueue) Len() int { return q.q.Len() }
 
 // Cap returns the queue's capacity.
-func (q *EventQueue) Cap() int { return q.capacity }
+func (q *EventQueue) Cap() int { return q.q.Cap() }
 
-func (q *EventQueue) full() bool { return q.r.len() >= q.capacity }
+// full reports whether no slot is free. The layer is the only producer, so
+// a false answer guarantees that the next push succeeds.
+func (q *EventQueue) full() bool { return q.q.Len() >= q.q.Cap() }
 
-func (q *EventQueue) push(ev AppEvent) bool {
-	if q.full() {
-		q.drops++
-		return false
-	}
-	q.r.push(ev)
-	return true
-}
+func (q *EventQueue) push(ev AppEvent) bool { return q.q.TryEnqueue(ev) == nil }
+
+func (q *EventQueue) close() { q.q.Close() }
