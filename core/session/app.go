@@ -204,6 +204,22 @@ func (l *Layer) AddWorker(app uint32) (uint32, error) {
 	return w.mapIndex, nil
 }
 
+// DelWorker frees worker m (map index) of an application, as a worker
+// that exits does (app_worker_free): its sessions are detached, its
+// listeners lose it, its half-opens are cleaned and its pending events
+// drained. The default worker (0) goes only with the application (Detach).
+func (l *Layer) DelWorker(app, m uint32) error {
+	a, w, e := l.appWorkerOf(app, m)
+	if e != ErrNone {
+		return fmt.Errorf("session: del worker %d of app %d: %w", m, app, l.fail(e))
+	}
+	if m == 0 {
+		return fmt.Errorf("session: del worker 0 of app %q: the default worker goes with the application: %w", a.name, l.fail(ErrInvalid))
+	}
+	l.freeWorker(w)
+	return nil
+}
+
 func (l *Layer) addWorker(a *application) (*appWorker, error) {
 	n := len(l.threads)
 	q, err := newEventQueue(int(a.evqSize))

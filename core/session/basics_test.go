@@ -93,7 +93,7 @@ func TestHandleAndTypes(t *testing.T) {
 	if StateTransportDeleted != 11 || StateTransportDeleted.String() != "TRANSPORT_DELETED" {
 		t.Fatal("state numbering")
 	}
-	if (FlagAppClosed | FlagRxReady).String() != "APP_CLOSED|RX_READY" || FlagAppClosed != 1<<7 {
+	if (FlagAppClosed|FlagRxReady).String() != "APP_CLOSED|RX_READY" || FlagAppClosed != 1<<7 {
 		t.Fatal("flags")
 	}
 	if EventCleanup != 31 || EventHalfCleanup != 36 || EventTerminate != 38 || !EventClose.IsCtrl() || EventRx.IsCtrl() {

@@ -439,3 +439,43 @@ func TestStatsViews(t *testing.T) {
 		t.Fatalf("active fibs %v", f)
 	}
 }
+
+// TestWorkers: a listener shared by two workers hands accepts out round
+// robin; deleting a worker detaches its sessions and leaves the listener
+// to the other.
+func TestWorkers(t *testing.T) {
+	l, _, app, ls := server(t, smallConfig(), AttachArgs{})
+	m, err := l.AddWorker(app)
+	if err != nil || m != 1 {
+		t.Fatalf("add worker: %d %v", m, err)
+	}
+	if _, err := l.Listen(ListenArgs{App: app, Worker: m, Proto: ProtoTCP, Addr: ip("0.0.0.0"), Port: 80, FibIndex: InvalidIndex}); err != nil {
+		t.Fatalf("the second worker joins the listener: %v", err)
+	}
+	if _, err := l.Listen(ListenArgs{App: app, Worker: m, Proto: ProtoTCP, Addr: ip("0.0.0.0"), Port: 80, FibIndex: InvalidIndex}); !errIs(err, ErrAlreadyListening) {
+		t.Fatal(err)
+	}
+	q0, _ := l.Queue(app, 0)
+	q1, _ := l.Queue(app, m)
+	for i := range 4 {
+		if _, err := l.Accept(0, ls, uint32(i), conn(uint16(1000+i)), true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l.FlushAppEvents(0)
+	if q0.Len() != 2 || q1.Len() != 2 {
+		t.Fatalf("round robin: %d and %d accepts", q0.Len(), q1.Len())
+	}
+	if err := l.DelWorker(app, 0); !errIs(err, ErrInvalid) {
+		t.Fatal(err)
+	}
+	if err := l.DelWorker(app, m); err != nil {
+		t.Fatal(err)
+	}
+	if apps := l.Apps(); len(apps[0].Listeners[0].Workers) != 1 || apps[0].Sessions != 2 {
+		t.Fatalf("after deleting the worker: %+v", apps[0])
+	}
+	if _, err := l.Queue(app, m); !errIs(err, ErrInvalidAppWrk) {
+		t.Fatal(err)
+	}
+}

@@ -151,9 +151,9 @@ type Options struct {
 // WRONG_THREAD, sessions are created on the thread the transport names, and
 // work queued for a thread only runs when that thread is polled.
 //
-// Message queues handed to applications (AppWorker.Queue) are the one
-// exception: their consumer side may be drained from another goroutine
-// while the layer runs, as an application process would.
+// Application message queues (Queue) are the one exception: each is a
+// core/msgq queue whose single consumer may drain it from another
+// goroutine while the layer runs, as an application process would.
 type Layer struct {
 	cfg     Config
 	rng     RandSource

@@ -58,10 +58,3 @@ func (r *ring[T]) at(i int) T {
 	}
 	return r.buf[j]
 }
-
-// reserve makes room for n elements without further allocation.
-func (r *ring[T]) reserve(n int) {
-	for len(r.buf) < n {
-		r.grow()
-	}
-}
