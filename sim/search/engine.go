@@ -1,0 +1,155 @@
+package search
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sessionlab/sessionlab/reports/results"
+	"github.com/sessionlab/sessionlab/sim/runner"
+	"github.com/sessionlab/sessionlab/sim/scenario"
+)
+
+// The load units.
+const (
+	// UnitPPS: packets per second; loss counts packets.
+	UnitPPS = "pps"
+	// UnitCPS: new sessions (connections) per second; loss counts
+	// sessions that were offered but never established.
+	UnitCPS = "cps"
+)
+
+// The metrics a trial's loss is computed from, per load unit: what the
+// engine offered and what came through.
+const (
+	MetricOfferedPackets     = "offered_packets"
+	MetricReceivedPackets    = "received_packets"
+	MetricOfferedSessions    = "offered_sessions"
+	MetricEstablishedSession = "established_sessions"
+)
+
+// Seed salts: trial and latency seeds are derived from the scenario seed
+// with these as the first part, so they never coincide with repetition
+// seeds (DeriveSeed(seed, rep)) for any realistic repetition count.
+const (
+	saltTrial   = 0x5ea7c4_0001 << 16
+	saltLatency = 0x5ea7c4_0002 << 16
+)
+
+// TrialSeed returns the seed of trial index of a search: the scenario seed
+// mixed with a fixed salt and the trial's index by scenario.DeriveSeed
+// (SplitMix64 steps). Every point of a sweep uses the same trial seeds
+// (common random numbers, as repetitions do), and a search run twice with
+// the same seed asks for the same trials in the same order with the same
+// seeds, so a deterministic engine makes it repeat exactly.
+func TrialSeed(scenarioSeed uint64, index int) uint64 {
+	return scenario.DeriveSeed(scenarioSeed, saltTrial, uint64(index))
+}
+
+// LatencySeed returns the seed of the latency run at the k-th fraction.
+func LatencySeed(scenarioSeed uint64, k int) uint64 {
+	return scenario.DeriveSeed(scenarioSeed, saltLatency, uint64(k))
+}
+
+// EngineMeasurer runs search trials as repetitions of one resolved point on
+// a runner.Engine: RunOptions.Load and Duration set the trial's load and
+// duration, RunOptions.Seed is TrialSeed(scenario seed, trial index).
+type EngineMeasurer struct {
+	Engine runner.Engine
+	Point  *scenario.Resolved
+	// Unit is UnitPPS or UnitCPS.
+	Unit string
+	// Live makes the trial's effective duration its wall-clock time
+	// (engine overheads included), as MLRsearch recommends for a real
+	// system; in simulated mode it stays the intended duration so the
+	// budget is spent the same way on every run.
+	Live bool
+	// Now reads the wall clock in live mode (nil: time.Now).
+	Now func() time.Time
+	// Progress, when set, receives the engine's progress of each trial.
+	Progress func(trial int, done, total float64)
+	// Last holds the repetition of the last trial (histograms included),
+	// for callers that want more than counts.
+	Last *results.Repetition
+}
+
+// Measure runs one trial.
+func (m *EngineMeasurer) Measure(ctx context.Context, in TrialInput) (TrialOutput, error) {
+	rep, wall, err := m.run(ctx, in.Load, in.Duration, TrialSeed(m.Point.Scenario.Seed, in.Index), in.Index)
+	if err != nil {
+		return TrialOutput{}, err
+	}
+	out, err := Counts(rep, m.Unit)
+	if err != nil {
+		return TrialOutput{}, err
+	}
+	if m.Live {
+		out.Effective = max(wall, in.Duration/1000)
+	}
+	return out, nil
+}
+
+// run runs the engine once.
+func (m *EngineMeasurer) run(ctx context.Context, load float64, d time.Duration, seed uint64, rep int) (*results.Repetition, time.Duration, error) {
+	now := m.Now
+	if now == nil {
+		now = time.Now
+	}
+	opt := runner.RunOptions{Rep: rep, Seed: seed, Duration: d, Load: load, LoadUnit: m.Unit}
+	if m.Progress != nil {
+		opt.Progress = func(done, total float64) { m.Progress(rep, done, total) }
+	}
+	t0 := now()
+	r, err := m.Engine.Run(ctx, m.Point, opt)
+	wall := now().Sub(t0)
+	if err == nil && r == nil {
+		err = errors.New("the engine returned no results")
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	m.Last = r
+	return r, wall, nil
+}
+
+// Counts extracts a trial's offered and received counts and drops from an
+// engine repetition: the offered and received (established) metrics of the
+// unit. When the engine reports only what it offered, received is offered
+// minus every drop. An error names the metrics the repetition does have.
+func Counts(r *results.Repetition, unit string) (TrialOutput, error) {
+	offName, recName := MetricOfferedPackets, MetricReceivedPackets
+	if unit == UnitCPS {
+		offName, recName = MetricOfferedSessions, MetricEstablishedSession
+	}
+	var out TrialOutput
+	off, ok := r.Metric(offName)
+	if !ok {
+		var have []string
+		for _, m := range r.Metrics {
+			have = append(have, m.Name)
+		}
+		return out, fmt.Errorf("the engine reported no %q metric, needed for a search in %s (it reported: %s)", offName, unit, strings.Join(have, ", "))
+	}
+	if !(off.Value >= 0) || off.Value > math.MaxInt64 {
+		return out, fmt.Errorf("metric %s = %v is not a count", offName, off.Value)
+	}
+	out.Offered = uint64(off.Value)
+	out.Drops = slices.Clone(r.Drops)
+	if rec, ok := r.Metric(recName); ok {
+		if !(rec.Value >= 0) || rec.Value > off.Value {
+			return out, fmt.Errorf("metric %s = %v is not a count within %s = %v", recName, rec.Value, offName, off.Value)
+		}
+		out.Received = uint64(rec.Value)
+		return out, nil
+	}
+	var dropped uint64
+	for _, d := range r.Drops {
+		dropped += d.Count
+	}
+	out.Received = out.Offered - min(dropped, out.Offered)
+	return out, nil
+}

@@ -1,0 +1,150 @@
+package search
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/sessionlab/sessionlab/reports/results"
+	"github.com/sessionlab/sessionlab/sim/runner"
+	"github.com/sessionlab/sessionlab/sim/scenario"
+)
+
+// quickSettings are the scenario's search settings made quick for a test:
+// trials of the given duration, three of them to decide a load, a 1% width,
+// 3 latency fractions.
+func quickSettings(t *testing.T, s *scenario.Scenario, trial time.Duration) Settings {
+	t.Helper()
+	set := SettingsFrom(s.SearchSettings())
+	set.Trial, set.DurationSum, set.GoalWidth = trial, 3*trial, 0.01
+	set.LatencyFractions = []float64{0.1, 0.5, 0.9}
+	if err := set.Check(); err != nil {
+		t.Fatal(err)
+	}
+	return set
+}
+
+func loadBuiltin(t *testing.T, name string, sets ...scenario.Override) *scenario.Scenario {
+	t.Helper()
+	s, err := runner.Load("builtin:"+name, scenario.Options{Sets: sets})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestQueueSweepPDRRises searches every point of the built-in queue-sweep
+// scenario (worker queue length 64 … 4096 under on/off bursts) and checks
+// that PDR rises with the queue length: a longer queue absorbs longer
+// bursts. The engine is the bursty fake (TestQueueSweepPDRRisesRealEngine
+// runs the simulator once it is in the build).
+func TestQueueSweepPDRRises(t *testing.T) {
+	s := loadBuiltin(t, "queue-sweep")
+	// 2 s trials see about 50 bursts each: enough for the PDR of one
+	// queue length not to hinge on a few unlucky ones.
+	set := quickSettings(t, s, 2*time.Second)
+	doc, err := RunScenario(context.Background(), &burstEngine{service: 20e-6}, s, set, Options{Jobs: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkPDRRises(t, doc)
+}
+
+// checkPDRRises asserts PDR never falls by more than its goal width from
+// one queue length to the next and ends clearly higher than it starts.
+func checkPDRRises(t *testing.T, doc *results.Document) {
+	t.Helper()
+	if len(doc.Points) < 3 {
+		t.Fatalf("%d points", len(doc.Points))
+	}
+	var pdr []float64
+	for _, pt := range doc.Points {
+		g := pt.Search.Goals[LatencyGoalIndex(pt.Search)]
+		pdr = append(pdr, g.LowerBound)
+		t.Logf("%s: %s [%.6g, %.6g] %s, %d trials, %d latency runs", pt.Label(), g.Name, g.LowerBound, g.UpperBound, pt.Search.LoadUnit, len(pt.Search.Trials), len(pt.Search.Latency))
+		if len(pt.Search.Latency) != 3 {
+			t.Errorf("%s: %d latency runs, want 3", pt.Label(), len(pt.Search.Latency))
+		}
+	}
+	for i := 1; i < len(pdr); i++ {
+		if pdr[i] < pdr[i-1]*(1-0.02) {
+			t.Errorf("PDR falls from %.6g to %.6g between points %d and %d", pdr[i-1], pdr[i], i-1, i)
+		}
+	}
+	if !(pdr[len(pdr)-1] > pdr[0]*1.1) {
+		t.Errorf("PDR at the longest queue %.6g is not clearly above the shortest queue's %.6g", pdr[len(pdr)-1], pdr[0])
+	}
+}
+
+// LatencyGoalIndex is LatencyGoal for a results search.
+func LatencyGoalIndex(s *results.Search) int {
+	for i, g := range s.Goals {
+		if g.Name == "PDR" {
+			return i
+		}
+	}
+	return len(s.Goals) - 1
+}
+
+// TestScenarioDeterministic: the same seed gives the same document (trial
+// sequence, bounds, latency) apart from the environment; another seed
+// gives another trial sequence.
+func TestScenarioDeterministic(t *testing.T) {
+	run := func(seed string) *results.Document {
+		s := loadBuiltin(t, "queue-sweep", scenario.Override{Key: "seed", Value: seed})
+		set := quickSettings(t, s, 100*time.Millisecond)
+		doc, err := RunScenario(context.Background(), &burstEngine{service: 20e-6}, s, set, Options{Jobs: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc.Environment = results.Environment{}
+		return doc
+	}
+	a, b := run("7"), run("7")
+	if !reflect.DeepEqual(a, b) {
+		ja, _ := json.Marshal(a.Points)
+		jb, _ := json.Marshal(b.Points)
+		t.Fatalf("two runs with seed 7 differ:\n%s\n%s", ja, jb)
+	}
+	c := run("8")
+	if reflect.DeepEqual(a.Points[0].Search.Trials, c.Points[0].Search.Trials) {
+		t.Errorf("seeds 7 and 8 gave the same trials")
+	}
+}
+
+// TestScenarioInterrupted: a cancelled context gives a valid, incomplete
+// document and an error wrapping ErrInterrupted.
+func TestScenarioInterrupted(t *testing.T) {
+	s := loadBuiltin(t, "queue-sweep")
+	set := quickSettings(t, s, 100*time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
+	eng := &cancelAfter{Engine: &burstEngine{service: 20e-6}, n: 40, cancel: cancel}
+	doc, err := RunScenario(ctx, eng, s, set, Options{Jobs: 1})
+	if !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("error %v, want ErrInterrupted", err)
+	}
+	if doc == nil || !doc.Incomplete || len(doc.Points) == len(doc.Sweep.Axes[0].Values) {
+		t.Fatalf("document %+v: want an incomplete one", doc)
+	}
+	if err := doc.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// cancelAfter cancels the run after n engine calls.
+type cancelAfter struct {
+	runner.Engine
+	n      int
+	cancel func()
+}
+
+func (c *cancelAfter) Run(ctx context.Context, p *scenario.Resolved, opt runner.RunOptions) (*results.Repetition, error) {
+	c.n--
+	if c.n == 0 {
+		c.cancel()
+	}
+	return c.Engine.Run(ctx, p, opt)
+}
