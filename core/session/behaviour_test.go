@@ -479,3 +479,43 @@ func TestWorkers(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestCutThroughClientGone: a client that detaches while its cut-through
+// accept is pending leaves the server a session that is reset as soon as
+// the server accepts it; everything is freed once the server closes.
+func TestCutThroughClientGone(t *testing.T) {
+	l, _, _ := newTestLayer(t, smallConfig(), EngineRuleTable)
+	srv := mustAttach(t, l, AttachArgs{Name: "srv", Flags: AppUseLocalScope})
+	cli := mustAttach(t, l, AttachArgs{Name: "cli", Flags: AppUseLocalScope})
+	if _, err := l.Listen(ListenArgs{App: srv, Proto: ProtoTCP, Addr: ip("0.0.0.0"), Port: 7, FibIndex: InvalidIndex}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Connect(ConnectArgs{App: cli, Proto: ProtoTCP, Remote: ap("127.0.0.1:7"), FibIndex: InvalidIndex}); err != nil {
+		t.Fatal(err)
+	}
+	l.PollAll(0, 5)
+	acc, ok := hasEvent(drain(queueOf(t, l, srv)), EventAccepted)
+	if !ok {
+		t.Fatal("no accept")
+	}
+	if err := l.Detach(cli); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.AcceptReply(srv, acc.Handle, ErrNone); err != nil {
+		t.Fatal(err)
+	}
+	l.PollAll(0, 5)
+	if _, ok := hasEvent(drain(queueOf(t, l, srv)), EventReset); !ok {
+		t.Fatal("the server should see the client's departure as a reset")
+	}
+	if err := l.Close(srv, acc.Handle); err != nil {
+		t.Fatal(err)
+	}
+	l.PollAll(0, 5)
+	if err := l.Detach(srv); err != nil {
+		t.Fatal(err)
+	}
+	if k := l.LeakCheck(); !k.Empty() {
+		t.Fatalf("leaks: %+v", k)
+	}
+}

@@ -46,16 +46,17 @@ func (l *Layer) Connect(a ConnectArgs) (Handle, error) {
 }
 
 func (l *Layer) connect(a ConnectArgs) (Handle, Error) {
+	// VPP checks the destination before anything else.
+	ra := a.Remote.Addr()
+	if !ra.IsValid() || ra.IsUnspecified() {
+		return InvalidHandle, ErrInvalidRmtIP
+	}
 	app, w, e := l.appWorkerOf(a.App, a.Worker)
 	if e != ErrNone {
 		return InvalidHandle, e
 	}
 	if a.Proto == ProtoCT || a.Proto >= numProtos {
 		return InvalidHandle, ErrInvalid
-	}
-	ra := a.Remote.Addr()
-	if !ra.IsValid() || ra.IsUnspecified() {
-		return InvalidHandle, ErrInvalidRmtIP
 	}
 	f := famOf(ra.Is4())
 	rmt := addrFrom(ra)

@@ -162,14 +162,15 @@ func (l *Layer) ctPeerHalfOpen(ss *session) (*session, Handle) {
 // (ct_session_connect_notify).
 func (l *Layer) ctConnectNotify(ss *session, sh Handle) {
 	ho, hoH := l.ctPeerHalfOpen(ss)
-	if ho == nil || ho.state != StateConnecting {
-		// The client went away: close the server side.
-		ss.peer = InvalidHandle
-		return
+	var cw *appWorker
+	if ho != nil && ho.state == StateConnecting {
+		cw = l.wrkAt(ho.appWrk)
 	}
-	cw := l.wrkAt(ho.appWrk)
 	if cw == nil {
+		// The client went away while the accept was pending: to the server
+		// this is a connection reset by the peer.
 		ss.peer = InvalidHandle
+		l.closingNotify(ss, sh, true)
 		return
 	}
 	th := sh.Thread()
