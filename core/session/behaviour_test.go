@@ -519,3 +519,64 @@ func TestCutThroughClientGone(t *testing.T) {
 		t.Fatalf("leaks: %+v", k)
 	}
 }
+
+// clTransport is a connectionless TestTransport.
+type clTransport struct{ TestTransport }
+
+func (*clTransport) Connectionless() bool { return true }
+
+// TestConnectionlessOpen (§6.2 session_open_cl): a connect over a
+// connectionless transport opens the session at once (OPENED, IS_CLESS)
+// and the application gets CONNECTED without a half-open; a datagram accept
+// goes straight to ACCEPTING.
+func TestConnectionlessOpen(t *testing.T) {
+	l, _, _ := newTestLayer(t, smallConfig(), EngineRuleTable)
+	udp := &clTransport{TestTransport{L: l}}
+	if err := l.RegisterTransport(ProtoUDP, udp); err != nil {
+		t.Fatal(err)
+	}
+	loopback(t, l, "loop0", 0, "10.0.0.1/24")
+	a := mustAttach(t, l, AttachArgs{Name: "a"})
+	h, err := l.Connect(ConnectArgs{App: a, Proto: ProtoUDP, Remote: ap("10.0.0.2:53"), FibIndex: InvalidIndex, Context: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	si, _ := l.Session(h)
+	if si.State != StateOpened || si.Flags&FlagIsCless == 0 || si.Flags&FlagHalfOpen != 0 {
+		t.Fatalf("cl session: %+v", si)
+	}
+	if r := l.Lookup(si.Thread, 0, ProtoUDP, si.Local.Addr(), si.Remote.Addr(), si.Local.Port(), si.Remote.Port()); r.Kind != LookupSession || r.Handle != h {
+		t.Fatalf("lookup: %+v", r)
+	}
+	l.PollAll(0, 3)
+	if evs := drain(queueOf(t, l, a)); len(evs) != 1 || evs[0].Type != EventConnected || evs[0].Handle != h || evs[0].Context != 3 {
+		t.Fatalf("events %v", evs)
+	}
+	ls, err := l.Listen(ListenArgs{App: a, Proto: ProtoUDP, Addr: ip("0.0.0.0"), Port: 53, FibIndex: InvalidIndex})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dh, err := l.AcceptDgram(0, ls, 9, Connection{Proto: ProtoUDP, Local: ap("10.0.0.1:53"), Remote: ap("10.0.0.7:5000")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if di, _ := l.Session(dh); di.State != StateAccepting {
+		t.Fatal(di.State)
+	}
+	l.PollAll(0, 3)
+	if evs := drain(queueOf(t, l, a)); len(evs) != 1 || evs[0].Type != EventAccepted {
+		t.Fatalf("events %v", evs)
+	}
+	// RESET_REPLY is ignored until the transport closes.
+	if err := l.ResetReply(a, dh); err != nil {
+		t.Fatal(err)
+	}
+	if di, _ := l.Session(dh); di.Flags&FlagAppClosed != 0 {
+		t.Fatal("reset reply before the transport closed must be ignored")
+	}
+	_ = l.TransportReset(dh)
+	_ = l.ResetReply(a, dh)
+	if di, _ := l.Session(dh); di.State != StateClosing {
+		t.Fatal(di.State)
+	}
+}

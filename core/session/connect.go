@@ -176,6 +176,9 @@ func (l *Layer) openVC(app *application, w *appWorker, ns *namespace, f family, 
 		l.ports.share(&lcl, fib, lport, a.Proto)
 	}
 	th := l.ctrlTh
+	if cl, ok := tp.(Connectionless); ok && cl.Connectionless() {
+		return l.openCL(tp, w, a, f, fib, lcl, lport, rmt, rport)
+	}
 	ho, hi, ok := l.allocSession(th)
 	if !ok {
 		l.ports.release(&lcl, fib, lport, a.Proto)
@@ -207,6 +210,51 @@ func (l *Layer) openVC(app *application, w *appWorker, ns *namespace, f family, 
 		return InvalidHandle, e
 	}
 	l.stats.Connects++
+	return h, ErrNone
+}
+
+// openCL is session_open_cl: the transport connects at once; the session
+// is OPENED (IS_CLESS) on the control thread with fifos and a lookup entry,
+// and the application gets CONNECTED immediately.
+func (l *Layer) openCL(tp Transport, w *appWorker, a ConnectArgs, f family, fib uint32, lcl addr, lport uint16, rmt addr, rport uint16) (Handle, Error) {
+	ip4 := f == fam4
+	th := l.ctrlTh
+	s, si, ok := l.allocSession(th)
+	if !ok {
+		l.ports.release(&lcl, fib, lport, a.Proto)
+		return InvalidHandle, ErrAlloc
+	}
+	h := MakeHandle(th, si)
+	s.stype = MakeSessionType(a.Proto, ip4)
+	s.lcl, s.rmt, s.lport, s.rport, s.fib = lcl, rmt, lport, rport, fib
+	s.appWrk = w.index
+	s.opaque = a.Context
+	s.ownsPort = true
+	conn, e := tp.Connect(h, Connection{Proto: a.Proto,
+		Local:  netip.AddrPortFrom(lcl.netip(ip4), lport),
+		Remote: netip.AddrPortFrom(rmt.netip(ip4), rport), Fib: fib})
+	s = l.sessionAt(h)
+	if e != ErrNone {
+		l.freeSession(h)
+		return InvalidHandle, e
+	}
+	l.setConn(h, conn)
+	l.setState(th, s, StateOpened)
+	s.flags |= FlagIsCless
+	if e := l.allocFifos(s, l.apps[w.app]); e != ErrNone {
+		tp.Cleanup(th, conn)
+		l.freeSession(h)
+		return InvalidHandle, e
+	}
+	if e := l.addSessionEntry(s, h); e != ErrNone {
+		tp.Cleanup(th, conn)
+		l.freeSession(h)
+		return InvalidHandle, e
+	}
+	w.nSessions++
+	l.stats.Connects++
+	l.stats.Established++
+	l.queueAppEvent(s, h, AppEvent{Type: EventConnected, Handle: h, Context: a.Context})
 	return h, ErrNone
 }
 
@@ -413,6 +461,20 @@ func (l *Layer) accept(th uint32, ls Handle, conn uint32, c Connection, notify b
 		l.queueAppEvent(s, h, AppEvent{Type: EventAccepted, Handle: h, Listener: ls})
 	}
 	return h, ErrNone
+}
+
+// AcceptDgram creates a session for a datagram "connection" a transport
+// accepted on listener ls (session_dgram_accept): like Accept, but the
+// session goes straight to ACCEPTING and the application gets ACCEPTED.
+func (l *Layer) AcceptDgram(th uint32, ls Handle, conn uint32, c Connection) (Handle, error) {
+	h, e := l.accept(th, ls, conn, c, false)
+	if e != ErrNone {
+		return InvalidHandle, fmt.Errorf("session: dgram accept on %v: %w", ls, l.fail(e))
+	}
+	s := l.sessionAt(h)
+	l.setState(th, s, StateAccepting)
+	l.queueAppEvent(s, h, AppEvent{Type: EventAccepted, Handle: h, Listener: ls})
+	return h, nil
 }
 
 // pickWorker picks the next worker of a listener, round robin.

@@ -157,6 +157,21 @@ func (l *Layer) sessionClose(s *session, h Handle, reset bool) {
 	l.programCtrl(h, s, typ)
 }
 
+// ResetReply is the application's RESET_REPLY to a RESET event: it closes
+// the session, and is ignored unless the transport is closing (state at
+// least TRANSPORT_CLOSING), as VPP does.
+func (l *Layer) ResetReply(app uint32, h Handle) error {
+	s, e := l.sessionForApp(app, h)
+	if e != ErrNone {
+		return fmt.Errorf("session: reset reply %v: %w", h, l.fail(e))
+	}
+	if s.state < StateTransportClosing {
+		return nil
+	}
+	l.sessionClose(s, h, false)
+	return nil
+}
+
 // Shutdown half-closes the session (SHUTDOWN): a HALF_CLOSE control event
 // is queued; state and flags do not change.
 func (l *Layer) Shutdown(app uint32, h Handle) error {

@@ -66,3 +66,12 @@ type Transport interface {
 	// away (the application detached before establishment).
 	HalfOpenCleanup(ho uint32)
 }
+
+// Connectionless is implemented by transports whose connects complete at
+// once (VPP's TRANSPORT_SERVICE_CL, UDP by default): Connect then returns
+// the connection itself, and the layer opens the session immediately
+// (session_open_cl: OPENED, IS_CLESS, fifos, lookup entry, CONNECTED)
+// instead of tracking a half-open.
+type Connectionless interface {
+	Connectionless() bool
+}
