@@ -26,8 +26,8 @@ func TestInlining(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	for _, fn := range []string{
-		"hash16", "hash24", "fold", "avalanche", "xor2", "xor3", "bucketStride",
-		"touchInline", "load", "store", "word", "wordOffset", "wordLog2", "wordRef",
+		"hash16", "hash24", "fold", "avalanche", "xor2", "xor3", "b2u", "bucketStride",
+		"load", "store", "word", "wordOffset", "wordLog2", "wordRef",
 		"wordLinear", "makeWord", "withRef", "bumped", "nextGen",
 	} {
 		if !canInline(out, fn) {
