@@ -118,7 +118,7 @@ disabled: run "session enable" first, as in VPP. Commands are given with -e
 			if len(execs) > 0 {
 				var cmds []string
 				for _, e := range execs {
-					cmds = append(cmds, splitExec(e)...)
+					cmds = append(cmds, cli.SplitCommands(e)...)
 				}
 				so.Name = "-e"
 				n, err := x.RunCommands(cmds, so)
@@ -141,15 +141,6 @@ disabled: run "session enable" first, as in VPP. Commands are given with -e
 	f.BoolVar(&keepGoing, "keep-going", false, "run the remaining commands after a failure (exit status still 1)")
 	f.BoolVar(&echo, "echo", false, "print each command before its output")
 	rootCmd.AddCommand(cmd)
-}
-
-// splitExec splits an -e argument into commands at ';'.
-func splitExec(s string) []string {
-	var out []string
-	for _, c := range strings.Split(s, ";") {
-		out = append(out, c)
-	}
-	return out
 }
 
 // historyFile is $XDG_STATE_HOME/sessionlab/cli_history, or

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -312,8 +313,8 @@ func TestCompleteAndHelp(t *testing.T) {
 
 // TestSplitAndComments checks -e splitting and comment stripping.
 func TestSplitAndComments(t *testing.T) {
-	if got := splitCommands("a; b ;;c"); strings.Join(got, "|") != "a| b ||c" {
-		t.Errorf("splitCommands: %q", got)
+	if got := SplitCommands("a; b ;;c"); strings.Join(got, "|") != "a| b ||c" {
+		t.Errorf("SplitCommands: %q", got)
 	}
 	for in, want := range map[string]string{
 		"  show session  # all of them": "show session",
@@ -348,5 +349,31 @@ func TestExpect(t *testing.T) {
 		if r := x.Exec(c.cmd); r.OK() != c.ok {
 			t.Errorf("%s: ok %v, want %v (%v)", c.cmd, r.OK(), c.ok, r.Err)
 		}
+	}
+}
+
+// TestShowSessionVerboseSuppressed checks VPP's limit of 50 sessions per
+// thread in the verbose text (the JSON result lists every session).
+func TestShowSessionVerboseSuppressed(t *testing.T) {
+	x := newTestExecutor(t)
+	mustExec(t, x, "session enable rt-backend rule-table", "create interface eth0 ip4 10.0.0.1/24",
+		"app attach srv", "app listen srv tcp 10.0.0.1:80")
+	for i := 0; i < 60; i++ {
+		mustExec(t, x, fmt.Sprintf("transport accept 0x0 10.0.0.1:80 10.9.0.%d:1000", i+1))
+	}
+	r := mustExec(t, x, "show session verbose")
+	if !strings.Contains(r.Text(), "Thread 0: 61 sessions. Verbose output suppressed.") {
+		t.Errorf("%s", r.Text())
+	}
+	if n := len(r.Data.(map[string]any)["sessions"].([]SessionJSON)); n != 61 {
+		t.Errorf("JSON lists %d sessions, want 61", n)
+	}
+	r = mustExec(t, x, "show session verbose state READY")
+	if !strings.Contains(r.Text(), "Thread 0: 60 sessions matched filter. Not all shown.") || strings.Count(r.Text(), "READY") < 50 {
+		t.Errorf("%s", r.Text())
+	}
+	r = mustExec(t, x, "show session thread 0")
+	if strings.TrimSpace(r.Text()) != "Thread 0: 61 sessions\nStates: LISTENING 1, READY 60" {
+		t.Errorf("%q", r.Text())
 	}
 }

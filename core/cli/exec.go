@@ -41,6 +41,11 @@ type Executor struct {
 	autoPoll bool
 	now      int64
 
+	// names caches application and namespace names for one command
+	// (show commands name thousands of sessions); nil = stale.
+	names   map[uint32]string
+	nsNames map[uint32]string
+
 	// cur collects the notes (events, transport calls) of the command
 	// being run.
 	cur *Result
@@ -81,7 +86,8 @@ func (x *Executor) Layer() *session.Layer { return x.l }
 func (x *Executor) Exec(line string) *Result {
 	r := &Result{Cmd: stripComment(line)}
 	x.cur = r
-	defer func() { x.cur = nil }()
+	x.names, x.nsNames = nil, nil
+	defer func() { x.cur = nil; x.names, x.nsNames = nil, nil }()
 	toks := tokenize(line, nil)
 	if len(toks) == 0 {
 		r.empty = true
@@ -103,6 +109,7 @@ func (x *Executor) Exec(line string) *Result {
 	if err := cmd.run(x, s, r); err != nil {
 		r.Err = err
 	}
+	x.names, x.nsNames = nil, nil // the command may have attached, detached, deleted
 	if x.autoPoll && !cmd.noSettle {
 		x.settle(maxSettleRounds)
 	}
@@ -181,6 +188,7 @@ func (x *Executor) drainApps() int {
 		m := x.apps[i]
 		if cur, ok := x.l.AppIndex(m.name); !ok || cur != m.index {
 			delete(x.apps, i) // freed by a namespace delete or interface move
+			x.names = nil
 			continue
 		}
 		q, err := x.l.Queue(m.index, 0)
@@ -261,20 +269,25 @@ func (x *Executor) appName(i uint32) string {
 	if i == session.InvalidIndex {
 		return ""
 	}
-	for _, a := range x.l.Apps() {
-		if a.Index == i {
-			return a.Name
+	if x.names == nil {
+		x.names = make(map[uint32]string)
+		for _, a := range x.l.Apps() {
+			x.names[a.Index] = a.Name
 		}
 	}
-	return ""
+	return x.names[i]
 }
 
 // nsID returns the id of namespace index i.
 func (x *Executor) nsID(i uint32) string {
-	for _, n := range x.l.Namespaces() {
-		if n.Index == i {
-			return n.ID
+	if x.nsNames == nil {
+		x.nsNames = make(map[uint32]string)
+		for _, n := range x.l.Namespaces() {
+			x.nsNames[n.Index] = n.ID
 		}
+	}
+	if id, ok := x.nsNames[i]; ok {
+		return id
 	}
 	return fmt.Sprint(i)
 }

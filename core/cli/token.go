@@ -44,9 +44,9 @@ func stripComment(line string) string {
 	return line[toks[0].col : last.col+len(last.text)]
 }
 
-// splitCommands splits an -e argument into commands at ';' (a command line
+// SplitCommands splits an -e argument into commands at ';' (a command line
 // itself never contains one: no VPP session command takes a ';').
-func splitCommands(s string) []string {
+func SplitCommands(s string) []string {
 	var out []string
 	start := 0
 	for i := 0; i <= len(s); i++ {

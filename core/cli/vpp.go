@@ -704,9 +704,14 @@ func cmdShowSession(x *Executor, s *scanner, r *Result) *Error {
 	}
 	threads := []threadJSON{}
 	list := []SessionJSON{}
-	filter := thread >= 0 || len(states) > 0 || proto >= 0
+	filter := len(states) > 0 || proto >= 0
+	if thread >= x.l.NumThreads() {
+		r.printf("invalid thread index %d\n", thread)
+		r.Data = map[string]any{"threads": []any{}}
+		return nil
+	}
 	for th := 0; th < x.l.NumThreads(); th++ {
-		if filter && thread >= 0 && th != thread {
+		if thread >= 0 && th != thread {
 			continue
 		}
 		tj := threadJSON{Thread: th, States: map[string]int{}}
@@ -733,18 +738,29 @@ func cmdShowSession(x *Executor, s *scanner, r *Result) *Error {
 		}
 		switch {
 		case filter:
+			shown := 0
 			if verbose > 0 {
 				for _, si := range mine {
+					if shown == maxVerbose {
+						break
+					}
 					if si.State < session.StateTransportDeleted {
 						r.println(sessionLine(si))
+						shown++
 					}
 				}
 			}
-			r.printf("Thread %d: %d sessions matched filter\n", th, len(mine))
+			if shown < len(mine) && verbose > 0 {
+				r.printf("Thread %d: %d sessions matched filter. Not all shown. Use finer grained filter.\n", th, len(mine))
+			} else {
+				r.printf("Thread %d: %d sessions matched filter\n", th, len(mine))
+			}
 		case len(mine) == 0:
 			r.printf("Thread %d: no sessions\n", th)
 		case verbose == 0:
 			r.printf("Thread %d: %d sessions\n", th, len(mine))
+		case len(mine) > maxVerbose:
+			r.printf("Thread %d: %d sessions. Verbose output suppressed. For more details use filters.\n", th, len(mine))
 		default:
 			if th > 0 {
 				r.println("")
@@ -785,6 +801,10 @@ func cmdShowSession(x *Executor, s *scanner, r *Result) *Error {
 	r.Data = data
 	return nil
 }
+
+// maxVerbose is how many sessions per thread `show session verbose` prints
+// before VPP suppresses the listing (the JSON result still has them all).
+const maxVerbose = 50
 
 func matchFilter(si session.SessionInfo, states []session.State, proto int) bool {
 	if len(states) > 0 {
