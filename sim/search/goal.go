@@ -212,6 +212,11 @@ func targets(gi int, g Goal, finalWidth int) []target {
 			if k == g.Intermediate {
 				sum = g.InitialTrial
 			}
+			// Rounded to a millisecond when that long: trial durations
+			// people read in logs and reports.
+			if sum > time.Millisecond {
+				sum = sum.Round(time.Millisecond)
+			}
 			t.sum = max(sum, time.Microsecond)
 			t.trial = min(g.FinalTrial, t.sum)
 		}
