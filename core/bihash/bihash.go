@@ -59,10 +59,15 @@ type Config struct {
 // other and with Add, AddNoReplace and Delete, from any number of goroutines.
 // Reset and Close need the table to themselves.
 type Table[K Key] struct {
-	// Read by every lookup; written only by New, Reset and Close.
+	// The fields every lookup reads sit alone between two pads, so that no
+	// cache line holding them is ever written by a writer (a lock or counter
+	// on the same line would move it between cores on every write, and
+	// every lookup on the other core would wait for it).
+	_     [64]byte
 	base  unsafe.Pointer // arena start; the bucket array is at offset 0
 	mask  uint64         // buckets - 1
 	log2n uint           // log2(buckets): page bits start here
+	_     [64]byte
 
 	// Written by writers, under the allocation lock.
 	mu        sync.Mutex
@@ -72,8 +77,6 @@ type Table[K Key] struct {
 	nLists    int // VPP's vec_len(freelists): 1 + the largest log2 ever allocated
 	scratch   []kvPair[K]
 	fill      [1 << MaxLog2Pages]uint8 // pairs per page during a rehash
-
-	_ [64]byte // keep the counters off the cache line of the lookup fields
 
 	adds, replaces, deletes, splits, tableFull atomic.Uint64
 
