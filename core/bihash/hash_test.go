@@ -106,6 +106,28 @@ func testDistinguishes[K Key](t *testing.T) {
 			seen[h] = true
 		}
 	}
+	// A word equal to a secret zeroes its multiply: with any other word
+	// set to any secret, varying one word must still change the hash.
+	secrets := []uint64{sec0, sec1, sec2, sec3, sec4, sec5, sec6, sec7}
+	for w := range len(base) {
+		for j := range len(base) {
+			for _, sec := range secrets {
+				if j == w {
+					continue
+				}
+				seen := map[uint64]bool{}
+				for v := range uint64(64) {
+					k := base
+					k[j], k[w] = sec, v
+					h := Hash(k)
+					if seen[h] {
+						t.Fatalf("key length %d: word %d = %#x makes word %d drop out", len(base)*8, j, sec, w)
+					}
+					seen[h] = true
+				}
+			}
+		}
+	}
 	// hashKey and the written-out switch in Lookup agree (Hash is hashKey).
 	if Hash(base) != hashKey(&base) {
 		t.Fatal("Hash differs from hashKey")
