@@ -10,11 +10,7 @@ import (
 // A server accepts a connection, reads, and the peer closes: the events
 // the application sees and the states the session goes through.
 func Example() {
-	l, _ := session.New(session.Options{Config: session.Config{
-		V4SessionBuckets: 64, V4SessionMemory: 1 << 20, V4HalfOpenBuckets: 64, V4HalfOpenMemory: 1 << 20,
-		V6SessionBuckets: 64, V6SessionMemory: 1 << 20, V6HalfOpenBuckets: 64, V6HalfOpenMemory: 1 << 20,
-		LocalEndpointsBuckets: 64, LocalEndpointsMemory: 1 << 20, HeapSegments: true,
-	}})
+	l, _ := session.New(session.Options{Config: session.TestConfig()})
 	_ = l.Enable(session.EngineRuleTable)
 	tcp := &session.TestTransport{L: l}
 	_ = l.RegisterTransport(session.ProtoTCP, tcp)

@@ -6,14 +6,7 @@ import (
 )
 
 // smallConfig keeps the tables small so that tests create layers cheaply.
-func smallConfig() Config {
-	return Config{
-		V4SessionBuckets: 1024, V4HalfOpenBuckets: 256, V6SessionBuckets: 1024, V6HalfOpenBuckets: 256,
-		V4SessionMemory: 4 << 20, V4HalfOpenMemory: 1 << 20, V6SessionMemory: 4 << 20, V6HalfOpenMemory: 1 << 20,
-		LocalEndpointsBuckets: 1024, LocalEndpointsMemory: 4 << 20,
-		HeapSegments: true,
-	}
-}
+func smallConfig() Config { return TestConfig() }
 
 // newTestLayer builds an enabled layer with a TCP and a UDP test transport.
 func newTestLayer(t testing.TB, cfg Config, e Engine) (*Layer, *TestTransport, *TestTransport) {

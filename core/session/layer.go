@@ -77,6 +77,20 @@ type Config struct {
 	HeapSegments bool
 }
 
+// TestConfig returns a configuration with small lookup tables (1024
+// buckets and a few MiB per hash, fifo segments on the Go heap) for tests
+// and examples. VPP's default sizes reserve 64 MiB per hash and 512 MiB for
+// the port table: free as untouched mappings normally, but committed Go
+// memory under the race detector, where core/bihash arenas are heap slices.
+func TestConfig() Config {
+	return Config{
+		V4SessionBuckets: 1024, V4HalfOpenBuckets: 256, V6SessionBuckets: 1024, V6HalfOpenBuckets: 256,
+		V4SessionMemory: 4 << 20, V4HalfOpenMemory: 1 << 20, V6SessionMemory: 4 << 20, V6HalfOpenMemory: 1 << 20,
+		LocalEndpointsBuckets: 1024, LocalEndpointsMemory: 4 << 20,
+		HeapSegments: true,
+	}
+}
+
 // VPP's defaults (spec §1.2, §7.5).
 const (
 	defaultTableBuckets      = 20000
