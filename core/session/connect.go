@@ -422,6 +422,9 @@ func (l *Layer) accept(th uint32, ls Handle, conn uint32, c Connection, notify b
 		return InvalidHandle, ErrNoListen
 	}
 	lss := l.sessionAt(ls)
+	if lss.proto() == ProtoCT {
+		return InvalidHandle, ErrInvalid // cut-through listeners accept through Connect
+	}
 	ip4 := lss.isIP4()
 	if c.Local.Addr().Is4() != ip4 || c.Remote.Addr().Is4() != ip4 {
 		return InvalidHandle, ErrInvalid
