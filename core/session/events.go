@@ -149,11 +149,10 @@ func (l *Layer) deliver(w *appWorker, th uint32, pe pendingEvent) {
 			l.stats.EventsFiltered++
 			return
 		}
+		// Data that arrives after the connect queues its RX behind this
+		// event, so RX_READY is set before it is delivered.
 		s.flags |= FlagRxReady
 		w.q.push(ev)
-		if s.rx != nil && s.rx.MaxDequeue() > 0 {
-			l.queueAppEvent(s, ev.Handle, AppEvent{Type: EventRx, Handle: ev.Handle})
-		}
 	case EventDisconnected, EventReset:
 		s.flags &^= FlagRxReady
 		if !mine || s.flags&FlagAppClosed != 0 {
