@@ -1,8 +1,12 @@
 package session
 
 import (
+	"flag"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -335,4 +339,76 @@ func (c *ctrlQueue) snapshot() []ctrlEvent {
 		c.push(ev)
 	}
 	return evs
+}
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// TestTransitionTableGolden renders the implementation's transitions (flag
+// clear beforehand) as a Markdown table and compares it with
+// testdata/transition_table.md, the readable form of §6.6 as sessionlab
+// implements it. Run with -update to rewrite it.
+func TestTransitionTableGolden(t *testing.T) {
+	f := newSMFixture(t)
+	var b strings.Builder
+	b.WriteString("| state |")
+	for ev := range numSmEvents {
+		b.WriteString(" " + ev.String() + " |")
+	}
+	b.WriteString("\n|---|")
+	for range numSmEvents {
+		b.WriteString("---|")
+	}
+	b.WriteString("\n")
+	for _, st := range smStates {
+		fmt.Fprintf(&b, "| %s (%d) |", st, st)
+		for ev := range numSmEvents {
+			h := f.session(t, st, false)
+			si, _ := f.l.Session(h)
+			f.apply(t, h, ev)
+			b.WriteString(" " + renderCell(st, f.observed(h, si)) + " |")
+			f.cleanup(t, h)
+		}
+		b.WriteString("\n")
+	}
+	got := b.String()
+	path := filepath.Join("testdata", "transition_table.md")
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Fatalf("transition table differs from %s:\n%s", path, got)
+	}
+}
+
+func renderCell(from State, c cell) string {
+	var parts []string
+	switch {
+	case c.freed:
+		parts = append(parts, "freed")
+	case c.next != from:
+		parts = append(parts, "→"+c.next.String())
+	}
+	if c.del && !c.freed {
+		parts = append(parts, "del")
+	}
+	for _, ev := range c.ctrl {
+		parts = append(parts, "queue "+ev.String())
+	}
+	for _, tp := range c.tp {
+		parts = append(parts, "tp "+tp)
+	}
+	parts = append(parts, c.app...)
+	if c.flag {
+		parts = append(parts, "flag")
+	}
+	if len(parts) == 0 {
+		return "–"
+	}
+	return strings.Join(parts, ", ")
 }
