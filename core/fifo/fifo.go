@@ -147,14 +147,26 @@ func initHeader(h *header, size uint32, dataOff, dataCap uint64) {
 }
 
 func newHandle(h *header, data []byte, seg *Segment, off uint64, key waitKey) *Fifo {
+	f := new(Fifo)
+	f.init(h, data, seg, off, key)
+	return f
+}
+
+// init (re)initialises the handle f for the fifo whose header is h. A segment
+// recycles the handles of freed fifos through init, so the session layer's
+// open-data-close-free cycle allocates nothing; the out-of-order slice keeps
+// its capacity for the same reason.
+func (f *Fifo) init(h *header, data []byte, seg *Segment, off uint64, key waitKey) {
 	size := h.size
-	f := &Fifo{h: h, data: data[:size:size], size: size, seg: seg, off: off, key: key, newest: -1}
+	f.h, f.data, f.size, f.seg, f.off, f.key = h, data[:size:size], size, seg, off, key
+	f.mask = 0
 	if size&(size-1) == 0 {
 		f.mask = uint64(size) - 1
 	}
+	f.wp.Store(nil)
+	f.ooo, f.newest, f.prodSeen, f.consSeen = f.ooo[:0], -1, false, false
 	f.headCache = atomic.LoadUint64(&h.head)
 	f.tailCache = atomic.LoadUint64(&h.tail)
-	return f
 }
 
 // index maps a position to a byte index in data. Power-of-two sizes (the

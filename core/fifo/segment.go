@@ -75,6 +75,12 @@ type Segment struct {
 
 	mgr   *Manager
 	index int // slot in mgr, -1 if unmanaged
+
+	// spare holds the Go handles of fifos freed by this process, reused by
+	// the next allocation so allocating a fifo costs no heap allocation.
+	// A handle is invalid once its fifo is freed (as a svm_fifo_t pointer
+	// is in VPP), so recycling it changes nothing for correct callers.
+	spare []*Fifo
 }
 
 // NewSegment creates a shareable segment (memfd) with size bytes for fifos; the
@@ -395,7 +401,14 @@ func (s *Segment) allocFifoLocked(size uint32, kind Kind) (*Fifo, error) {
 		h.segIndex = uint32(s.index)
 	}
 	atomic.AddUint32(&s.h.nFifos, 1)
-	return newHandle(h, s.mem[doff:doff+uint64(size)], s, hoff, waitKey{s.r.ID(), hoff}), nil
+	key := waitKey{s.r.ID(), hoff}
+	if n := len(s.spare); n > 0 {
+		f := s.spare[n-1]
+		s.spare = s.spare[:n-1]
+		f.init(h, s.mem[doff:doff+uint64(size)], s, hoff, key)
+		return f, nil
+	}
+	return newHandle(h, s.mem[doff:doff+uint64(size)], s, hoff, key), nil
 }
 
 // AllocPair allocates an rx and a tx fifo in this segment, or neither.
@@ -437,6 +450,7 @@ func (s *Segment) freeFifoLocked(f *Fifo) error {
 	s.freeBlock(f.h.dataOff, classOf(f.h.dataCap, minFifoLog2))
 	s.freeHeader(f.off)
 	atomic.AddUint32(&s.h.nFifos, ^uint32(0))
+	s.spare = append(s.spare, f)
 	return nil
 }
 
