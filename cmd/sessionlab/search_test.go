@@ -27,8 +27,8 @@ func (capacityEngine) Run(ctx context.Context, p *scenario.Resolved, opt runner.
 	offered := math.Ceil(opt.Load * opt.Duration.Seconds())
 	received := math.Min(offered, math.Ceil(capacity*opt.Duration.Seconds()))
 	rep := &results.Repetition{DurationNS: int64(opt.Duration), Metrics: []results.Metric{
-		{Name: search.MetricOfferedSessions, Unit: "sessions", Direction: results.NoDirection, Kind: results.KindCount, Value: offered},
-		{Name: search.MetricEstablishedSession, Unit: "sessions", Direction: results.HigherIsBetter, Kind: results.KindCount, Value: received},
+		{Name: search.MetricOfferedPackets, Unit: "packets", Direction: results.NoDirection, Kind: results.KindCount, Value: offered},
+		{Name: search.MetricReceivedPackets, Unit: "packets", Direction: results.HigherIsBetter, Kind: results.KindCount, Value: received},
 	}, Histograms: []results.Histogram{{Name: "session_setup", Unit: "ns", Count: 1, Min: 1000, Max: 1000, Mean: 1000, P50: 1000, P90: 1000, P99: 1000, P999: 1000}}}
 	if d := offered - received; d > 0 {
 		rep.Drops = []results.Drop{{Cause: results.DropQueueFull, Count: uint64(d)}}

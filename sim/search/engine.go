@@ -14,22 +14,20 @@ import (
 	"github.com/sessionlab/sessionlab/sim/scenario"
 )
 
-// The load units.
+// The load units: what a trial's load counts. Loss counts packets in both
+// (see Counts).
 const (
-	// UnitPPS: packets per second; loss counts packets.
+	// UnitPPS: packets per second.
 	UnitPPS = "pps"
-	// UnitCPS: new sessions (connections) per second; loss counts
-	// sessions that were offered but never established.
+	// UnitCPS: new sessions (connections) per second.
 	UnitCPS = "cps"
 )
 
-// The metrics a trial's loss is computed from, per load unit: what the
-// engine offered and what came through.
+// The metrics a trial's loss is computed from: the packets the sources
+// offered and those the layer processed without a drop.
 const (
-	MetricOfferedPackets     = "offered_packets"
-	MetricReceivedPackets    = "received_packets"
-	MetricOfferedSessions    = "offered_sessions"
-	MetricEstablishedSession = "established_sessions"
+	MetricOfferedPackets  = "offered_packets"
+	MetricReceivedPackets = "received_packets"
 )
 
 // Seed salts: trial and latency seeds are derived from the scenario seed
@@ -83,9 +81,16 @@ func (m *EngineMeasurer) Measure(ctx context.Context, in TrialInput) (TrialOutpu
 	if err != nil {
 		return TrialOutput{}, err
 	}
-	out, err := Counts(rep, m.Unit)
+	out, err := Counts(rep)
 	if err != nil {
 		return TrialOutput{}, err
+	}
+	// A simulated trial that offered far less than asked ran out of
+	// traffic (a synthetic source's duration or flow count, a capture
+	// without loop): its loss says nothing about the load.
+	if want := in.Load * in.Duration.Seconds(); !m.Live && m.Unit == UnitPPS && want >= 100 && float64(out.Offered) < want/2 {
+		return TrialOutput{}, fmt.Errorf("the trial offered %d packets where %.0f pps for %v make %.0f: the scenario's sources end before the trial does (raise a synthetic source's duration or flows, or loop the capture)",
+			out.Offered, in.Load, in.Duration, want)
 	}
 	if m.Live {
 		out.Effective = max(wall, in.Duration/1000)
@@ -116,40 +121,47 @@ func (m *EngineMeasurer) run(ctx context.Context, load float64, d time.Duration,
 	return r, wall, nil
 }
 
-// Counts extracts a trial's offered and received counts and drops from an
-// engine repetition: the offered and received (established) metrics of the
-// unit. When the engine reports only what it offered, received is offered
-// minus every drop. An error names the metrics the repetition does have.
-func Counts(r *results.Repetition, unit string) (TrialOutput, error) {
-	offName, recName := MetricOfferedPackets, MetricReceivedPackets
-	if unit == UnitCPS {
-		offName, recName = MetricOfferedSessions, MetricEstablishedSession
-	}
+// Counts extracts a trial's counts from an engine repetition, in packets
+// whatever the load unit (the unit says what the engine scales; a
+// connection workload that drops packets — a SYN at a full queue, a
+// segment at a full fifo — fails its sessions through them): offered is
+// offered_packets minus the packets session rules dropped (policy: they
+// were never expected through, so they are not loss — the draft's
+// forwarding ratio counts "frames expected to be forwarded"), received is
+// received_packets, or offered minus every other drop when the engine does
+// not report it. Drops keeps every cause, rule drops included. An error
+// names the metrics the repetition does have.
+func Counts(r *results.Repetition) (TrialOutput, error) {
 	var out TrialOutput
-	off, ok := r.Metric(offName)
+	off, ok := r.Metric(MetricOfferedPackets)
 	if !ok {
 		var have []string
 		for _, m := range r.Metrics {
 			have = append(have, m.Name)
 		}
-		return out, fmt.Errorf("the engine reported no %q metric, needed for a search in %s (it reported: %s)", offName, unit, strings.Join(have, ", "))
+		return out, fmt.Errorf("the engine reported no %q metric, which a search needs (it reported: %s)", MetricOfferedPackets, strings.Join(have, ", "))
 	}
 	if !(off.Value >= 0) || off.Value > math.MaxInt64 {
-		return out, fmt.Errorf("metric %s = %v is not a count", offName, off.Value)
+		return out, fmt.Errorf("metric %s = %v is not a count", MetricOfferedPackets, off.Value)
 	}
-	out.Offered = uint64(off.Value)
+	var policy, other uint64
+	for _, d := range r.Drops {
+		if d.Cause == results.DropRule {
+			policy += d.Count
+		} else {
+			other += d.Count
+		}
+	}
+	offered := uint64(off.Value)
+	out.Offered = offered - min(policy, offered)
 	out.Drops = slices.Clone(r.Drops)
-	if rec, ok := r.Metric(recName); ok {
-		if !(rec.Value >= 0) || rec.Value > off.Value {
-			return out, fmt.Errorf("metric %s = %v is not a count within %s = %v", recName, rec.Value, offName, off.Value)
+	if rec, ok := r.Metric(MetricReceivedPackets); ok {
+		if !(rec.Value >= 0) || rec.Value > float64(out.Offered) {
+			return out, fmt.Errorf("metric %s = %v is not a count within the %d offered packets the rules let through", MetricReceivedPackets, rec.Value, out.Offered)
 		}
 		out.Received = uint64(rec.Value)
 		return out, nil
 	}
-	var dropped uint64
-	for _, d := range r.Drops {
-		dropped += d.Count
-	}
-	out.Received = out.Offered - min(dropped, out.Offered)
+	out.Received = out.Offered - min(other, out.Offered)
 	return out, nil
 }

@@ -19,7 +19,7 @@ import (
 // load (mean rate): on/off arrivals are Poisson at rate·(on+off)/on during
 // exponentially distributed on periods and silent during off periods, so a
 // burst either fits the queue or loses its tail. It reports what the real
-// engine reports for a search: offered and established sessions, drops by
+// engine reports for a search: offered and received packets, drops by
 // cause and a latency histogram, and it is deterministic for a seed.
 type burstEngine struct {
 	service float64
@@ -92,8 +92,8 @@ func (e *burstEngine) Run(ctx context.Context, p *scenario.Resolved, opt runner.
 	rep := &results.Repetition{
 		DurationNS: int64(d),
 		Metrics: []results.Metric{
-			{Name: MetricOfferedSessions, Unit: "sessions", Direction: results.NoDirection, Kind: results.KindCount, Value: float64(offered)},
-			{Name: MetricEstablishedSession, Unit: "sessions", Direction: results.HigherIsBetter, Kind: results.KindCount, Value: float64(offered - dropped)},
+			{Name: MetricOfferedPackets, Unit: "packets", Direction: results.NoDirection, Kind: results.KindCount, Value: float64(offered)},
+			{Name: MetricReceivedPackets, Unit: "packets", Direction: results.HigherIsBetter, Kind: results.KindCount, Value: float64(offered - dropped)},
 		},
 		Histograms: []results.Histogram{histogram("session_setup", delays)},
 	}

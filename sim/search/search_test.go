@@ -3,10 +3,13 @@ package search
 import (
 	"context"
 	"errors"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sessionlab/sessionlab/reports/results"
 )
 
 // smallGoals are NDR and PDR with CSIT's widths and ratios but shorter
@@ -189,5 +192,33 @@ func TestSearchErrors(t *testing.T) {
 	res, err := Run(context.Background(), bad, good)
 	if err == nil || !strings.Contains(err.Error(), "trial 3") || !strings.Contains(err.Error(), "exceeds offered") || len(res.Trials) != 3 {
 		t.Errorf("error %v with %d trials: want trial 3's received > offered after 3 trials", err, len(res.Trials))
+	}
+}
+
+func TestCounts(t *testing.T) {
+	m := func(name string, v float64) results.Metric {
+		return results.Metric{Name: name, Unit: "packets", Direction: results.NoDirection, Kind: results.KindCount, Value: v}
+	}
+	rep := &results.Repetition{
+		Metrics: []results.Metric{m(MetricOfferedPackets, 1000), m(MetricReceivedPackets, 890)},
+		Drops:   []results.Drop{{Cause: results.DropRule, Count: 100}, {Cause: results.DropQueueFull, Count: 10}},
+	}
+	out, err := Counts(rep)
+	// Rule drops are policy: 900 expected through, 890 made it.
+	if err != nil || out.Offered != 900 || out.Received != 890 || len(out.Drops) != 2 || math.Abs(out.LossRatio()-10.0/900) > 1e-12 {
+		t.Errorf("%+v, %v", out, err)
+	}
+	// Without received_packets: offered minus the other drops.
+	rep.Metrics = rep.Metrics[:1]
+	if out, err := Counts(rep); err != nil || out.Offered != 900 || out.Received != 890 {
+		t.Errorf("without received: %+v, %v", out, err)
+	}
+	rep.Metrics = []results.Metric{m(MetricOfferedPackets, 10), m(MetricReceivedPackets, 20)}
+	if _, err := Counts(rep); err == nil || !strings.Contains(err.Error(), "received_packets") {
+		t.Errorf("received > offered: %v", err)
+	}
+	rep.Metrics = []results.Metric{m("packets_per_second", 1)}
+	if _, err := Counts(rep); err == nil || !strings.Contains(err.Error(), "packets_per_second") {
+		t.Errorf("no offered metric: %v", err)
 	}
 }
