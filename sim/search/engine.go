@@ -36,7 +36,12 @@ const (
 const (
 	saltTrial   = 0x5ea7c4_0001 << 16
 	saltLatency = 0x5ea7c4_0002 << 16
+	saltProbe   = 0x5ea7c4_0003 << 16
 )
+
+// MetricOfferedSessions is the engine's count of new sessions offered,
+// which the probe for a cps search's default max load reads.
+const MetricOfferedSessions = "offered_sessions"
 
 // TrialSeed returns the seed of trial index of a search: the scenario seed
 // mixed with a fixed salt and the trial's index by scenario.DeriveSeed
@@ -119,6 +124,26 @@ func (m *EngineMeasurer) run(ctx context.Context, load float64, d time.Duration,
 	}
 	m.Last = r
 	return r, wall, nil
+}
+
+// probeLoad measures the point's own offered load in the measurer's unit:
+// one trial of duration d at the scenario's own load (RunOptions.Load 0),
+// its offered packets (or sessions) per second. It is not a search trial
+// and is not recorded.
+func (m *EngineMeasurer) probeLoad(ctx context.Context, d time.Duration) (float64, error) {
+	rep, _, err := m.run(ctx, 0, d, scenario.DeriveSeed(m.Point.Scenario.Seed, saltProbe), 0)
+	if err != nil {
+		return 0, err
+	}
+	name := MetricOfferedPackets
+	if m.Unit == UnitCPS {
+		name = MetricOfferedSessions
+	}
+	v, ok := rep.Metric(name)
+	if !ok || !(v.Value > 0) {
+		return 0, fmt.Errorf("a trial at the scenario's own load offered no %s (metric %s); give the max load", m.Unit, name)
+	}
+	return v.Value / d.Seconds(), nil
 }
 
 // Counts extracts a trial's counts from an engine repetition, in packets

@@ -129,8 +129,8 @@ const maxLoadFactor = 4
 // rates (timing mode pps), veth frame rates and synthetic flow rates times
 // their client-to-server packets per flow (data segments of the mean flow
 // size, plus SYN, ACK, FIN and ACK for TCP). A source whose rate cannot be
-// told before the run (original timing, top speed) makes it an error: give
-// a max load.
+// told before the run (original timing, top speed) makes it an error;
+// RunScenario then measures the load with one trial instead.
 func OfferedLoad(sc *scenario.Scenario, unit string) (float64, error) {
 	total := 0.0
 	for i, src := range sc.Traffic {
@@ -296,19 +296,27 @@ func searchPoint(ctx context.Context, eng runner.Engine, s *scenario.Scenario, i
 	if err != nil {
 		return nil, err
 	}
+	live := s.Mode == scenario.ModeLive
+	m := &EngineMeasurer{Engine: eng, Point: r, Unit: set.LoadUnit, Live: live, Now: now}
 	maxLoad := set.MaxLoad
 	if maxLoad == 0 {
 		own, err := OfferedLoad(r.Scenario, set.LoadUnit)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", r, err)
+			// The engine knows (it replays the capture to scale it):
+			// measure the scenario's own load with one trial.
+			own, err = m.probeLoad(ctx, set.Trial)
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil, nil
+				}
+				return nil, fmt.Errorf("%s: no default max load: %w", r, err)
+			}
 		}
 		maxLoad = own * maxLoadFactor
 		if !(maxLoad > set.MinLoad) {
 			return nil, fmt.Errorf("%s: the default max load (%g %s, %d× the scenario's own) is not above the min load %g; give both", r, maxLoad, set.LoadUnit, maxLoadFactor, set.MinLoad)
 		}
 	}
-	live := s.Mode == scenario.ModeLive
-	m := &EngineMeasurer{Engine: eng, Point: r, Unit: set.LoadUnit, Live: live, Now: now}
 	var meas Measurer = m
 	if opt.Progress != nil {
 		meas = MeasurerFunc(func(ctx context.Context, in TrialInput) (TrialOutput, error) {

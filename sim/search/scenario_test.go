@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"reflect"
 	"testing"
 	"time"
@@ -147,4 +148,45 @@ func (c *cancelAfter) Run(ctx context.Context, p *scenario.Resolved, opt runner.
 		c.cancel()
 	}
 	return c.Engine.Run(ctx, p, opt)
+}
+
+// probeEngine offers 5000 packets/s at the scenario's own load and carries
+// 12000 packets/s: every packet beyond that is dropped.
+type probeEngine struct{}
+
+func (probeEngine) Run(ctx context.Context, p *scenario.Resolved, opt runner.RunOptions) (*results.Repetition, error) {
+	load := opt.Load
+	if load == 0 {
+		load = 5000
+	}
+	offered := math.Floor(load * opt.Duration.Seconds())
+	received := math.Min(offered, 12000*opt.Duration.Seconds())
+	return &results.Repetition{DurationNS: int64(opt.Duration), Metrics: []results.Metric{
+		{Name: MetricOfferedPackets, Unit: "packets", Direction: results.NoDirection, Kind: results.KindCount, Value: offered},
+		{Name: MetricReceivedPackets, Unit: "packets", Direction: results.HigherIsBetter, Kind: results.KindCount, Value: received},
+	}}, nil
+}
+
+// TestDefaultMaxLoadProbe: the built-in default scenario replays a capture
+// with its original timing, whose packet rate is unknown before the run;
+// the default max load then comes from one trial at the scenario's own
+// load (4 × 5000 pps here), and the search runs below it.
+func TestDefaultMaxLoadProbe(t *testing.T) {
+	s := loadBuiltin(t, "default", scenario.Override{Key: "sweep.axes[0].values", Value: "[2000]"})
+	if _, err := OfferedLoad(s, UnitPPS); err == nil {
+		t.Fatal("the default scenario's packet rate is known before the run; this test needs one that is not")
+	}
+	set := quickSettings(t, s, 100*time.Millisecond)
+	set.LoadUnit, set.LatencyFractions = UnitPPS, nil
+	doc, err := RunScenario(context.Background(), probeEngine{}, s, set, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sr := doc.Points[0].Search
+	if sr.Trials[0].Load != 20000 {
+		t.Errorf("first trial at %v pps, want the probed max load 20000", sr.Trials[0].Load)
+	}
+	if g := sr.Goals[0]; !(g.LowerBound <= 12000 && 12000 < g.UpperBound) {
+		t.Errorf("NDR %+v does not bracket the capacity 12000", g)
+	}
 }
