@@ -12,7 +12,8 @@ import (
 type Trial struct {
 	TrialInput
 	TrialOutput
-	// LossRatio is TrialOutput.LossRatio().
+	// LossRatio is TrialOutput.LossRatio() (0 when nothing was offered,
+	// though the classification counts such a trial as total loss).
 	LossRatio float64
 	// Goal names the goal whose selector chose the load ("" in the initial
 	// phase), Phase its phase (0 = final, k = k phases before it), and
@@ -253,7 +254,15 @@ func (s *searcher) measure(ctx context.Context, i int, dur time.Duration, goal s
 	tr := Trial{TrialInput: in, TrialOutput: out, LossRatio: out.LossRatio(), Goal: goal, Phase: phase, Strategy: why}
 	s.res.Trials = append(s.res.Trials, tr)
 	s.res.Spent += out.Effective
-	s.db.add(i, trialRec{intended: dur, effective: out.Effective, loss: tr.LossRatio})
+	loss := tr.LossRatio
+	if out.Offered == 0 {
+		// Nothing offered proves nothing about the load (a live tester
+		// that did not get going in a short trial): the results record
+		// a loss ratio of 0 by convention, the classification counts it
+		// as total loss, conservatively.
+		loss = 1
+	}
+	s.db.add(i, trialRec{intended: dur, effective: out.Effective, loss: loss})
 	return nil
 }
 

@@ -222,3 +222,21 @@ func TestCounts(t *testing.T) {
 		t.Errorf("no offered metric: %v", err)
 	}
 }
+
+// TestNothingOffered: a trial that offered nothing counts as total loss,
+// so a measurer that never gets going cannot make max load a lower bound.
+func TestNothingOffered(t *testing.T) {
+	idle := MeasurerFunc(func(context.Context, TrialInput) (TrialOutput, error) { return TrialOutput{}, nil })
+	res, err := Run(context.Background(), idle, Config{Goals: smallGoals(time.Second, 2*time.Second), MinLoad: 1000, MaxLoad: 4e5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range res.Goals {
+		if g.HasLower || !g.HasUpper || g.Upper != 1000 {
+			t.Errorf("%s: %+v, want min load as the upper bound", g.Goal.Name, g)
+		}
+	}
+	if res.Trials[0].LossRatio != 0 {
+		t.Errorf("recorded loss ratio %v, want 0 (the results convention)", res.Trials[0].LossRatio)
+	}
+}
