@@ -144,7 +144,7 @@ func (t *Table[K]) initBuckets() {
 		bb := bucketBytes[K]()
 		for i := uintptr(0); i < uintptr(t.nbuckets); i++ {
 			b := i * bb
-			*word(t.base, b) = makeWord(b+8, 0, false, 1, 0)
+			*word(t.base, b) = makeWord(0, 0, false, 1, 0)
 			for s := uintptr(0); s < kvPerPage; s++ {
 				*word(t.base, b+8+s*kvBytes[K]()+keyWords[K]()*8) = FreeValue
 			}

@@ -14,8 +14,9 @@
 // other byte is handed out as page arrays by a bump allocator with one free
 // list per page count.
 //
-// A bucket is one 64-bit word (VPP's layout: offset, lock, linear-search,
-// log2 pages, reference count, generation). For 16-byte keys the bucket also
+// A bucket is one 64-bit word with VPP's fields (offset, lock,
+// linear-search, log2 pages, reference count, generation; packed to give the
+// generation 15 bits instead of 5, see bucket.go). For 16-byte keys the bucket also
 // holds one page of key/value pairs inline (VPP's 16_8 variant), so most
 // lookups touch one contiguous 104-byte block; 24- and 48-byte keys keep the
 // 8-byte bucket and allocate their first page on the first insert (VPP's 24_8

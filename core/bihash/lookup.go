@@ -36,8 +36,8 @@ func xor3(kv unsafe.Pointer, a, b, c uint64) uint64 {
 // pageMasks[l2] is (1 << l2) - 1: the page-index mask of a bucket with 2^l2
 // pages, read from a table (one load that hits L1) instead of computed with
 // a variable shift, which on amd64 (without BMI2) costs several moves into CX.
-var pageMasks = func() (m [256]uint64) {
-	for i := range 64 {
+var pageMasks = func() (m [log2Mask + 1]uint64) {
+	for i := range m {
 		m[i] = 1<<i - 1
 	}
 	return m
@@ -96,8 +96,8 @@ func (t *Table[K]) Lookup(key K) (value uint64, ok bool) {
 		if n == 2 && w&(lockBit|linearBit|log2Mask<<log2Shift) == 0 {
 			p = unsafe.Add(unsafe.Pointer(bp), 8) // unsplit inline bucket
 		} else if w&(lockBit|linearBit) == 0 {
-			pg := uintptr((h >> (t.log2n & 63)) & pageMasks[uint8(w>>log2Shift)])
-			p = unsafe.Add(t.base, uintptr(w&offsetMask)+pg*kvPerPage*kvb)
+			pg := uintptr((h >> (t.log2n & 63)) & pageMasks[(w>>log2Shift)&log2Mask])
+			p = unsafe.Add(t.base, wordOffset(w)+pg*kvPerPage*kvb)
 		} else {
 			return t.lookupSlow(bp, h, &key)
 		}
@@ -334,8 +334,11 @@ func (t *Table[K]) batchPages(s *batchStage) {
 	nl := 0
 	for i := range s.n {
 		w := atomic.LoadUint64(s.bps[i])
-		pg := uintptr((s.hs[i] >> (t.log2n & 63)) & pageMasks[uint8(w>>log2Shift)])
-		p := unsafe.Add(t.base, uintptr(w&offsetMask)+pg*kvPerPage*kvb)
+		pg := uintptr((s.hs[i] >> (t.log2n & 63)) & pageMasks[(w>>log2Shift)&log2Mask])
+		p := unsafe.Add(t.base, wordOffset(w)+pg*kvPerPage*kvb)
+		if len(k0) == 2 && w&(log2Mask<<log2Shift) == 0 {
+			p = unsafe.Add(unsafe.Pointer(s.bps[i]), 8) // unsplit inline bucket
+		}
 		s.ws[i], s.ps[i] = w, p
 		lines[nl], lines[nl+1], lines[nl+2] = p, unsafe.Add(p, 2*kvb), unsafe.Add(p, kvPerPage*kvb-8)
 		nl += 3

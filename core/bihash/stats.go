@@ -196,8 +196,12 @@ func (t *Table[K]) Format(verbose int) string {
 			if wordLinear(w) {
 				lin = 1
 			}
+			off := wordOffset(w)
+			if inlinePage[K]() && wordLog2(w) == 0 {
+				off = uintptr(i)*bucketBytes[K]() + 8 // the inline page
+			}
 			fmt.Fprintf(&b, "[%d]: heap offset %d, len %d, refcnt %d, linear %d\n",
-				i, wordOffset(w), 1<<wordLog2(w), wordRef(w), lin)
+				i, off, 1<<wordLog2(w), wordRef(w), lin)
 			for _, e := range buf {
 				if e.free {
 					fmt.Fprintf(&b, "    %d: empty\n", e.slot)

@@ -243,9 +243,8 @@ func (t *Table[K]) Delete(key K) error {
 		ref, l2 := wordRef(w)-1, wordLog2(w)
 		switch {
 		case inlinePage[K]() && ref == 1 && l2 > 0:
-			in := uintptr(h&t.mask)*bucketBytes[K]() + 8
-			t.markFree(in, kvPerPage)
-			atomic.StoreUint64(bp, makeWord(in, 0, false, 1, nextGen(w)))
+			t.markFree(uintptr(h&t.mask)*bucketBytes[K]()+8, kvPerPage)
+			atomic.StoreUint64(bp, makeWord(0, 0, false, 1, nextGen(w)))
 			t.mu.Lock()
 			t.freePages(wordOffset(w), l2)
 			t.mu.Unlock()
