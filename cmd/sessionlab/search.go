@@ -205,7 +205,7 @@ func runSearch(cmd *cobra.Command, arg string, f *searchFlags) error {
 // searchProgress writes one line per trial, per finished point and per
 // latency run: a search takes tens of trials per point, each worth seeing.
 //
-//	point 1/7 (session.wrk-mq-length=64) trial 12: 20.41k cps for 1s: loss 0.000%
+//	point 1/7 (session.wrk-mq-length=64) trial 12 (NDR final, bisect): 20.41k cps for 1s: loss 0.000%
 func searchProgress(w io.Writer, unit string) func(search.Event) {
 	var mu sync.Mutex
 	return func(ev search.Event) {
@@ -218,7 +218,15 @@ func searchProgress(w io.Writer, unit string) func(search.Event) {
 		switch {
 		case ev.Trial != nil:
 			t := ev.Trial
-			fmt.Fprintf(w, "%s trial %d: %s %s for %v: loss %.3f%%\n", label, t.Index, si(t.Load), unit, t.Duration, 100*t.LossRatio)
+			why := "initial"
+			if t.Goal != "" {
+				phase := "final"
+				if t.Phase > 0 {
+					phase = fmt.Sprintf("phase -%d", t.Phase)
+				}
+				why = fmt.Sprintf("%s %s, %s", t.Goal, phase, t.Strategy)
+			}
+			fmt.Fprintf(w, "%s trial %d (%s): %s %s for %v: loss %.3f%%\n", label, t.Index, why, si(t.Load), unit, t.Duration, 100*t.LossRatio)
 		case ev.Result != nil:
 			for _, g := range ev.Result.Goals {
 				fmt.Fprintf(w, "%s %s: %s\n", label, g.Goal.Name, goalText(g.Lower, g.Upper, g.HasUpper, unit, g.Note))

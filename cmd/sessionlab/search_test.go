@@ -72,7 +72,7 @@ func TestSearchCommand(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
-	if !strings.Contains(stdout, "NDR (cps)") || !strings.Contains(stderr, "trial 0:") {
+	if !strings.Contains(stdout, "NDR (cps)") || !strings.Contains(stderr, "trial 0 (initial):") {
 		t.Errorf("no summary or progress:\nstdout:\n%s\nstderr:\n%s", stdout, stderr)
 	}
 	d, err := results.Load(out)

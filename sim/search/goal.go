@@ -56,6 +56,9 @@ type Config struct {
 	// bound up or down) each time a step fails to find the missing bound.
 	// 0 means the default, 2.
 	Expansion int
+	// OnTrial, when set, is called after every trial with its record
+	// (progress reports); it runs on the search's goroutine.
+	OnTrial func(Trial)
 }
 
 // DefaultIntermediate is the default number of intermediate phases.

@@ -317,18 +317,11 @@ func searchPoint(ctx context.Context, eng runner.Engine, s *scenario.Scenario, i
 			return nil, fmt.Errorf("%s: the default max load (%g %s, %d× the scenario's own) is not above the min load %g; give both", r, maxLoad, set.LoadUnit, maxLoadFactor, set.MinLoad)
 		}
 	}
-	var meas Measurer = m
+	cfg := set.Config(maxLoad)
 	if opt.Progress != nil {
-		meas = MeasurerFunc(func(ctx context.Context, in TrialInput) (TrialOutput, error) {
-			out, err := m.Measure(ctx, in)
-			if err == nil {
-				tr := Trial{TrialInput: in, TrialOutput: out, LossRatio: out.LossRatio()}
-				opt.Progress(Event{Point: r, Points: s.Points(), Trial: &tr})
-			}
-			return out, err
-		})
+		cfg.OnTrial = func(tr Trial) { opt.Progress(Event{Point: r, Points: s.Points(), Trial: &tr}) }
 	}
-	res, err := Run(ctx, meas, set.Config(maxLoad))
+	res, err := Run(ctx, m, cfg)
 	if err != nil {
 		if res != nil && res.Stopped == Interrupted {
 			return nil, nil

@@ -254,6 +254,9 @@ func (s *searcher) measure(ctx context.Context, i int, dur time.Duration, goal s
 	tr := Trial{TrialInput: in, TrialOutput: out, LossRatio: out.LossRatio(), Goal: goal, Phase: phase, Strategy: why}
 	s.res.Trials = append(s.res.Trials, tr)
 	s.res.Spent += out.Effective
+	if s.cfg.OnTrial != nil {
+		s.cfg.OnTrial(tr)
+	}
 	loss := tr.LossRatio
 	if out.Offered == 0 {
 		// Nothing offered proves nothing about the load (a live tester
