@@ -121,7 +121,9 @@ func getDataset[K Key](tb testing.TB, n, load int, withMap bool) *dataset[K] {
 		d.queries[i] = d.keys[r.IntN(n)]
 	}
 	nb := loadBuckets(n, load)
-	mem := uint64(nb)*uint64(bucketBytes[K]())*8 + 1<<20
+	// Room for every key to sit in a page of its own: the arena is mapped
+	// with MAP_NORESERVE, so what is not used costs nothing.
+	mem := uint64(nb)*uint64(bucketBytes[K]()) + uint64(n)*uint64(pageBytes[K]()) + 1<<20
 	tbl, err := New[K](Config{Name: "bench", Buckets: nb, Memory: min(mem, MaxMemory)})
 	if err != nil {
 		tb.Fatal(err)
