@@ -38,9 +38,10 @@
 // the page. [Table.Lookup] reads without locks and validates its result by
 // re-reading the bucket word (a seqlock: writers hold a lock bit in the
 // word while they change the bucket and publish a new word, with the
-// generation bumped, when they are done). [Table.LookupBatch] hashes a group
-// of keys, loads all their buckets and pages first and compares afterwards,
-// so the cache misses of the group overlap. Writers ([Table.Add],
+// generation bumped, when they are done). [Table.LookupBatch] runs a
+// software pipeline over groups of keys: while it searches one group, the
+// pages of the next group and the buckets of the one after are already on
+// their way, so the cache misses of many keys overlap. Writers ([Table.Add],
 // [Table.AddNoReplace], [Table.Delete]) lock one bucket at a time; page
 // allocation and splits also take the table's allocation lock.
 //
