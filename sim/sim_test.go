@@ -450,3 +450,51 @@ traffic: [{synth: {flows: 3}}]
 		t.Errorf("a corrupt capture: %v", err)
 	}
 }
+
+// parse parses an inline scenario.
+func parse(t testing.TB, src string) *scenario.Scenario {
+	t.Helper()
+	s, err := scenario.Parse("inline.yaml", []byte(src), scenario.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestAppModels: a client paced at a rate, through a proxy, to an echo
+// server, over both the global path (in-process TCP) and cut-through: every
+// session opens on time, every request byte reaches the server and comes
+// back, and everything closes.
+func TestAppModels(t *testing.T) {
+	for _, scope := range []string{"global", "all"} {
+		src := `name: apps
+duration: 100ms
+interfaces: [{name: eth0, ip4: [10.0.0.1/24]}]
+apps:
+  - {name: server, kind: echo, listen: ["tcp://10.0.0.1:9000"]}
+  - {name: proxy, kind: proxy, scope: ` + scope + `, listen: ["tcp://10.0.0.1:8080"], connect: "tcp://10.0.0.1:9000"}
+  - {name: client, kind: client, scope: ` + scope + `, connect: "tcp://10.0.0.1:8080", rate: 1000, concurrency: 8, request: 10k}
+`
+		d := run(t, parse(t, src))
+		want := map[string]float64{
+			"offered_sessions": 100, // 1000/s for 100 ms
+			"sessions_failed":  0,
+			"sessions_leaked":  0,
+		}
+		for name, v := range want {
+			if got := metric(t, d, 0, name); got != v {
+				t.Errorf("scope %s: %s = %v, want %v", scope, name, got, v)
+			}
+		}
+		// The proxy and the server each read every request (the client
+		// closes once its request is taken, so echoes may be cut short):
+		// at least 2 × 10 KiB per session, less those still in flight at
+		// the end.
+		if got := metric(t, d, 0, "app_bytes"); got < 2*10240*95 || got > 4*10240*100 {
+			t.Errorf("scope %s: applications read %v bytes, want at least %v", scope, got, 2*10240*95)
+		}
+		if r := d.Points[0].Repetitions[0]; len(r.Warnings) > 0 {
+			t.Errorf("scope %s: warnings %q", scope, r.Warnings)
+		}
+	}
+}

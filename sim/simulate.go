@@ -211,6 +211,9 @@ func (m *model) simulate(ctx context.Context, feeds []*feed, win window) (int64,
 		next := int64(-1)
 		if !ended {
 			next = m.nextTick()
+			if next >= end {
+				next = -1 // the window is [0, end)
+			}
 			if next >= 0 {
 				active = true
 			}

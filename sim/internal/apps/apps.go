@@ -11,8 +11,8 @@
 //
 //   - echo: accepts; writes back what it reads (as much as its tx fifo
 //     takes; the rest waits for room); closes when the peer closes.
-//   - sink: accepts; reads and discards everything; closes when the peer
-//     closes.
+//   - sink: accepts; discards everything it receives without copying it
+//     (VPP's echo server in no-echo mode); closes when the peer closes.
 //   - client: connects at a rate, keeping at most a number of sessions
 //     open; writes its request; closes once the request is written and
 //     taken by the peer (or at once without a request); reads whatever
@@ -456,22 +456,21 @@ func (a *App) writable(h session.Handle) {
 	}
 }
 
-// drain reads and discards everything in h's rx fifo.
+// drain discards everything in h's rx fifo without copying it, as VPP's
+// echo server does in no-echo mode (svm_fifo_dequeue_drop): the event flag
+// is cleared, as a read clears it, and the head moves past the data.
 func (a *App) drain(h session.Handle) {
 	e := a.env
-	buf := a.set.buf
-	total := 0
-	for {
-		n, err := e.Layer.Read(a.Index, h, buf)
-		if n > 0 {
-			total += n
-			e.Ledger.ChargeBytes(cost.Dequeue, n)
-		}
-		if err != nil || n < len(buf) {
-			break
-		}
+	rx, _, err := e.Layer.Fifos(h)
+	if err != nil || rx == nil {
+		return
 	}
-	a.afterRead(h, total)
+	rx.UnsetEvent()
+	n, _ := rx.Drop(rx.MaxDequeue())
+	if n > 0 {
+		e.Ledger.Charge(cost.Dequeue, 1)
+	}
+	a.afterRead(h, n)
 }
 
 func (a *App) afterRead(h session.Handle, n int) {

@@ -146,14 +146,14 @@ func calibrate() (Model, error) {
 	}
 	// Lookups of established sessions.
 	lcl4 := lcl.As4()
-	hit := best(200000, func(n int) {
+	hit := best(50000, func(n int) {
 		for i := range n {
 			k := i % nSess
 			_ = l.Lookup4(0, 0, session.ProtoTCP, lcl4, rmts[k], 80, uint16(1024+k))
 		}
 	})
 	// The miss path: rules (empty), then the listeners.
-	miss := best(200000, func(n int) {
+	miss := best(50000, func(n int) {
 		for i := range n {
 			_ = l.Lookup4(0, 0, session.ProtoTCP, lcl4, [4]byte{192, 0, 2, byte(i)}, 80, uint16(i))
 		}
@@ -166,7 +166,7 @@ func calibrate() (Model, error) {
 			return m, fmt.Errorf("calibration rule: %w", err)
 		}
 	}
-	missRules := best(200000, func(n int) {
+	missRules := best(50000, func(n int) {
 		for i := range n {
 			_ = l.Lookup4(0, 0, session.ProtoTCP, lcl4, [4]byte{10, 1, byte(i), 7}, 80, uint16(i))
 		}
