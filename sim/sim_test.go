@@ -498,3 +498,31 @@ apps:
 		}
 	}
 }
+
+// TestEndConditions: a repetition ends after its duration, after a packet
+// count, or when its sources end.
+func TestEndConditions(t *testing.T) {
+	base := `name: end
+interfaces: [{name: eth0, ip4: [10.0.0.1/24]}]
+apps: [{name: web, kind: echo, listen: ["tcp://0.0.0.0:80"]}]
+traffic: [{synth: {flows: 200, arrival: {process: constant, rate: 1000}, servers: {prefix4: 10.0.0.0/24, count: 1}}}]
+`
+	// Until the sources end: 200 flows at 1000/s start within 200 ms.
+	d := run(t, parse(t, base))
+	if got := metric(t, d, 0, "offered_sessions"); got != 200 {
+		t.Errorf("until the end of the traffic: %v sessions offered, want 200", got)
+	}
+	if dur := d.Points[0].Repetitions[0].DurationNS; dur < 199e6 || dur > 1e9 {
+		t.Errorf("until the end of the traffic: span %v", time.Duration(dur))
+	}
+	// A packet count.
+	d = run(t, parse(t, base+"packets: 500\n"))
+	if got := metric(t, d, 0, "offered_packets"); got != 500 {
+		t.Errorf("packets: 500: offered %v", got)
+	}
+	// A duration shorter than the traffic.
+	d = run(t, parse(t, base+"duration: 50ms\n"))
+	if got := metric(t, d, 0, "offered_sessions"); got != 50 {
+		t.Errorf("duration 50ms at 1000 flows/s: %v sessions offered, want 50", got)
+	}
+}

@@ -203,6 +203,12 @@ func (m *model) simulate(ctx context.Context, feeds []*feed, win window) (int64,
 				break
 			}
 		}
+		if !active && !ended && end == math.MaxInt64 && m.apps.ClientsDone() {
+			// Without a duration or a packet count the traffic ends when
+			// the sources and the clients are done; what is still queued
+			// is processed, timers no longer run.
+			ended, end = true, lastT+1
+		}
 		for w := range ws {
 			if ws[w].n > 0 {
 				active = true

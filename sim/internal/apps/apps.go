@@ -713,6 +713,17 @@ func (s *Set) CTFifoBytes() uint64 {
 	return n
 }
 
+// ClientsDone reports whether every client has opened all the sessions it
+// will open and holds none (a client without a session count never is).
+func (s *Set) ClientsDone() bool {
+	for _, a := range s.apps {
+		if a.IsClient() && (a.total == 0 || a.started < a.total || a.open > 0) {
+			return false
+		}
+	}
+	return true
+}
+
 // Open returns the sessions the models hold.
 func (s *Set) Open() int {
 	n := 0

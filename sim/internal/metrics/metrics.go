@@ -292,8 +292,8 @@ type series struct {
 	key  seriesKey
 	unit string
 	pts  []results.SeriesPoint
-	// nonzero says whether any sample was non-zero (all-zero series of
-	// per-state counts are left out of the results).
+	// nonzero says whether any sample was non-zero (all-zero per-state
+	// counts are left out of the results).
 	nonzero bool
 }
 
@@ -315,7 +315,8 @@ func (r *Recorder) Sample(t int64, name, label, value, unit string, v float64) {
 }
 
 // Series returns the sampled series in a stable order (name, then label
-// value), leaving out labelled series that stayed zero throughout.
+// value), leaving out the per-state session counts of states no session
+// was ever in (twelve series of zeros would bury the others).
 func (r *Recorder) Series() []results.Series {
 	ss := append([]*series(nil), r.series...)
 	sort.SliceStable(ss, func(i, j int) bool {
@@ -326,7 +327,7 @@ func (r *Recorder) Series() []results.Series {
 	})
 	var out []results.Series
 	for _, s := range ss {
-		if s.key.label != "" && !s.nonzero {
+		if s.key.label == "state" && !s.nonzero {
 			continue
 		}
 		rs := results.Series{Name: s.key.name, Unit: s.unit, Points: s.pts}

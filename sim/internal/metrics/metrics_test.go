@@ -41,7 +41,7 @@ func TestRecorder(t *testing.T) {
 	r.Sample(10, "sessions", "state", "closed", "sessions", 0)
 	r.Sample(10, "fifo_fill", "", "", "B", 0)
 	ss := r.Series()
-	// An all-zero labelled series is left out; an unlabelled one stays.
+	// An all-zero per-state series is left out; an unlabelled one stays.
 	if len(ss) != 2 || ss[0].Name != "fifo_fill" || ss[1].Labels["state"] != "ready" || len(ss[1].Points) != 2 {
 		t.Fatalf("series %+v", ss)
 	}
