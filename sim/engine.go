@@ -158,6 +158,7 @@ func CompareRunner(e *Engine) compare.Runner {
 // engineFunc adapts a function to runner.Engine.
 type engineFunc func(ctx context.Context, p *scenario.Resolved, opt runner.RunOptions) (*results.Repetition, error)
 
+// Run calls f.
 func (f engineFunc) Run(ctx context.Context, p *scenario.Resolved, opt runner.RunOptions) (*results.Repetition, error) {
 	return f(ctx, p, opt)
 }

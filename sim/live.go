@@ -36,7 +36,10 @@ import (
 // clockFunc adapts the model's wall clock for a pcap.Pacer.
 type clockFunc func() int64
 
-func (c clockFunc) Now() int64            { return c() }
+// Now reads the model's wall clock.
+func (c clockFunc) Now() int64 { return c() }
+
+// Sleep sleeps on the real clock.
 func (c clockFunc) Sleep(d time.Duration) { time.Sleep(d) }
 
 // feedCounts are one feed goroutine's counters, merged at the end.
@@ -229,8 +232,11 @@ func (m *model) runLive(ctx context.Context, feeds []*feed, win window) (int64, 
 			if win.progress != nil {
 				win.progress(float64(now), win.total())
 			}
+			// Without a duration the run ends when the sources and the
+			// clients are done.
+			done := win.end == math.MaxInt64 && feedsLeft.Load() == 0 && m.apps.ClientsDone()
 			mu.Unlock()
-			if now >= win.end {
+			if now >= win.end || done {
 				halt()
 				return
 			}

@@ -526,3 +526,21 @@ traffic: [{synth: {flows: 200, arrival: {process: constant, rate: 1000}, servers
 		t.Errorf("duration 50ms at 1000 flows/s: %v sessions offered, want 50", got)
 	}
 }
+
+// TestLiveClientsOnly: a live run whose only traffic is a client with a
+// session count ends when the client is done.
+func TestLiveClientsOnly(t *testing.T) {
+	d := run(t, parse(t, `name: lc
+mode: live
+interfaces: [{name: eth0, ip4: [10.0.0.1/24]}]
+apps:
+  - {name: server, kind: sink, scope: all, listen: ["tcp://0.0.0.0:9000"]}
+  - {name: client, kind: client, scope: all, connect: "tcp://10.0.0.1:9000", concurrency: 4, sessions: 50, request: 1k}
+`))
+	if got := metric(t, d, 0, "app_bytes"); got != 50*1024 {
+		t.Errorf("the server read %v bytes, want %v", got, 50*1024)
+	}
+	if got := metric(t, d, 0, "sessions_leaked"); got != 0 {
+		t.Errorf("%v sessions leaked", got)
+	}
+}

@@ -40,6 +40,7 @@ type Error struct {
 	Msg string
 }
 
+// Error formats the problem with its column.
 func (e *Error) Error() string { return fmt.Sprintf("column %d: %s", e.Col, e.Msg) }
 
 type tok struct {

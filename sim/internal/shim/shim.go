@@ -810,12 +810,16 @@ type transport struct {
 
 var _ session.Transport = transport{}
 
+// Listen accepts every listener: the shim needs no state per listener.
 func (t transport) Listen(session.Handle, session.Endpoint) (uint32, session.Error) {
 	return 0, session.ErrNone
 }
 
+// Unlisten has nothing to undo.
 func (t transport) Unlisten(uint32) {}
 
+// Connect records the half-open and completes it from Flush (see
+// establish), as a SYN-ACK would arrive later.
 func (t transport) Connect(ho session.Handle, c session.Connection) (uint32, session.Error) {
 	s := t.s
 	ci := s.alloc(t.p)
@@ -834,6 +838,10 @@ func (t transport) live(ci uint32) *conn {
 	return &s.conns[ci]
 }
 
+// Close sends our FIN: a connection whose peer already closed waits for
+// the last ACK, one whose peer did not waits for its FIN (both bounded by
+// the close timeout); UDP, remote-peer and in-process connections finish
+// from Flush.
 func (t transport) Close(_, ci uint32) {
 	s := t.s
 	c := t.live(ci)
@@ -864,6 +872,8 @@ func (t transport) Close(_, ci uint32) {
 	}
 }
 
+// Reset sends an RST: the connection is closed and deleted from Flush (an
+// in-process peer is reset too).
 func (t transport) Reset(_, ci uint32) {
 	s := t.s
 	c := t.live(ci)
@@ -877,20 +887,25 @@ func (t transport) Reset(_, ci uint32) {
 	s.defer_(actFinish, ci)
 }
 
+// HalfClose sends our FIN like Close.
 func (t transport) HalfClose(th, ci uint32) { t.Close(th, ci) }
 
+// Send takes the tx fifo's data from Flush (see send).
 func (t transport) Send(_, ci uint32) {
 	if t.live(ci) != nil {
 		t.s.defer_(actSend, ci)
 	}
 }
 
+// Cleanup forgets the connection.
 func (t transport) Cleanup(_, ci uint32) {
 	if t.live(ci) != nil {
 		t.s.release(ci)
 	}
 }
 
+// Unlink forgets the connection, which closes on its own without telling
+// the layer; an in-process peer sees the connection end.
 func (t transport) Unlink(_, ci uint32) {
 	s := t.s
 	c := t.live(ci)
@@ -907,6 +922,7 @@ func (t transport) Unlink(_, ci uint32) {
 	s.release(ci)
 }
 
+// HalfOpenCleanup forgets a half-open whose application went away.
 func (t transport) HalfOpenCleanup(ci uint32) {
 	if c := t.live(ci); c != nil && c.state == stHalfOpen {
 		t.s.release(ci)
