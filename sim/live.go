@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"math"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,11 +34,18 @@ import (
 // measures it: impl=lock against impl=nolock on one worker). The queues
 // and the dispatch run outside the lock, truly in parallel.
 
-// clockFunc adapts the model's wall clock for a pcap.Pacer.
+// clockFunc adapts the model's wall clock for a pcap.Pacer. The pacer
+// spins on Now during the last stretch before a packet is due (sleeps
+// overshoot; spinning hits 10 µs gaps); Now yields the processor first, so
+// a spinning source leaves the workers their share of a small machine
+// instead of holding a core.
 type clockFunc func() int64
 
-// Now reads the model's wall clock.
-func (c clockFunc) Now() int64 { return c() }
+// Now yields, then reads the model's wall clock.
+func (c clockFunc) Now() int64 {
+	runtime.Gosched()
+	return c()
+}
 
 // Sleep sleeps on the real clock.
 func (c clockFunc) Sleep(d time.Duration) { time.Sleep(d) }

@@ -94,6 +94,16 @@ func (m *model) now() int64 {
 	return m.stepStart + m.led.NS()
 }
 
+// readClock is the clock of an application's read: live, the wall clock
+// itself (a fifo residence shorter than a step is still timed); simulated,
+// now.
+func (m *model) readClock() int64 {
+	if m.live {
+		return m.wall()
+	}
+	return m.now()
+}
+
 // liveStep starts a live step: now is the wall clock's.
 func (m *model) liveStep() {
 	if m.live {
@@ -181,7 +191,7 @@ func newModel(p *scenario.Resolved, seed uint64, cm cost.Model, live bool, recor
 	if err := m.shim.Register(); err != nil {
 		return nil, err
 	}
-	m.apps = apps.NewSet(apps.Env{Layer: l, Ledger: m.led, Rec: m.rec, Sessions: m.sess, Now: m.now, AfterRead: m.shim.AfterRead})
+	m.apps = apps.NewSet(apps.Env{Layer: l, Ledger: m.led, Rec: m.rec, Sessions: m.sess, Now: m.now, ReadClock: m.readClock, AfterRead: m.shim.AfterRead})
 	for i := range s.Apps {
 		a := &s.Apps[i]
 		if _, err := m.apps.Attach(a); err != nil {

@@ -47,8 +47,12 @@ type Env struct {
 	Ledger   *cost.Ledger
 	Rec      *metrics.Recorder
 	Sessions *metrics.Sessions
-	// Now returns the current time in ns.
+	// Now returns the current time in ns (live: the step's start).
 	Now func() int64
+	// ReadClock returns the time of an application's read, for the fifo
+	// latency (live: the wall clock itself, so bytes enqueued and read in
+	// the same step are timed; simulated: Now).
+	ReadClock func() int64
 	// AfterRead is called after an application read a session's rx fifo
 	// (the shim resumes an in-process sender blocked on it); may be nil.
 	AfterRead func(h session.Handle)
@@ -478,11 +482,14 @@ func (a *App) afterRead(h session.Handle, n int) {
 		return
 	}
 	e := a.env
-	now := e.Now()
 	if e.Rec.Measuring() {
 		e.Rec.Count(metrics.AppBytes, uint64(n))
 	}
 	if e.Rec.On {
+		now := e.Now()
+		if e.ReadClock != nil {
+			now = e.ReadClock()
+		}
 		var hist *metrics.Hist
 		if e.Rec.Measuring() {
 			hist = e.Rec.Fifo
