@@ -182,7 +182,7 @@ func BenchmarkPipeline(b *testing.B) {
 	}{{"recorder-on", true}, {"recorder-off", false}} {
 		b.Run("impl="+bc.name, func(b *testing.B) {
 			pl := newPipeline(b, bc.recorder, &sync.Mutex{})
-			pl.run(2 * pl.c.inbound) // warm the pools, rings and tables up
+			pl.run(3 * pl.c.inbound) // warm the pools, rings and tables up
 			pl.flush()
 			b.ReportAllocs()
 			b.ResetTimer()

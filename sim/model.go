@@ -48,9 +48,10 @@ type model struct {
 	// (as VPP reads its clock once per dispatch), so a step's operations
 	// share one timestamp and a packet costs no clock reads beyond its
 	// arrival's.
-	live      bool
-	stepStart int64
-	wall      func() int64
+	live       bool
+	stepStart  int64
+	roundStart int64 // live: the wall clock when the current settle round began
+	wall       func() int64
 
 	ifaces []ifaceAddr
 	// fib0 says every interface is in fib 0: every packet's fib is 0
@@ -95,11 +96,12 @@ func (m *model) now() int64 {
 }
 
 // readClock is the clock of an application's read: live, the wall clock
-// itself (a fifo residence shorter than a step is still timed); simulated,
-// now.
+// as the settle round that runs the applications began (a fifo residence
+// shorter than a step is still timed, at one clock read per round);
+// simulated, now.
 func (m *model) readClock() int64 {
 	if m.live {
-		return m.wall()
+		return m.roundStart
 	}
 	return m.now()
 }
@@ -396,6 +398,9 @@ const maxSettleRounds = 1 << 16
 func (m *model) settle() {
 	for range maxSettleRounds {
 		n := 0
+		if m.live && m.rec.On {
+			m.roundStart = m.wall()
+		}
 		for th := range m.threads {
 			k := m.l.Poll(uint32(th), m.now())
 			if k > 0 {
