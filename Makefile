@@ -51,8 +51,12 @@ bench:
 fuzz:
 	FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh
 
+# The main job on the embedded default: the `default` scenario in simulated
+# mode, then its HTML report (out/index.html and the PNGs beside it).
 demo: build
-	./$(BIN) config check examples/startup.conf
+	./$(BIN) run default -o $(OUT)/results.json
+	./$(BIN) report $(OUT)/results.json -o $(OUT)
+	@echo "open $(OUT)/index.html"
 
 clean:
 	rm -rf bin $(OUT)

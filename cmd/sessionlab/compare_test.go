@@ -157,7 +157,7 @@ func TestCompareCommandErrors(t *testing.T) {
 		{[]string{"compare", "--format", "xml", b, h}, "--format"},
 		{[]string{"compare", "--resamples", "10", b, h}, "2000"},
 		{[]string{"compare", "--no-such-flag", b, h}, "unknown flag"},
-		{[]string{"compare", "--run", "a.yaml", "b.yaml"}, "needs the simulator"},
+		{[]string{"compare", "--run", "a.yaml", "b.yaml"}, "no such file"},
 	} {
 		out, code, err := runReports(t, c.args...)
 		if code != 2 || err == nil || !strings.Contains(err.Error(), c.want) {
