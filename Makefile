@@ -14,7 +14,7 @@ BENCHCOUNT?= 1
 FUZZTIME  ?= 10s
 OUT       ?= out
 
-.PHONY: all build test lint fmt-check vet staticcheck unit bench fuzz demo clean
+.PHONY: all build test lint fmt-check vet staticcheck unit bench fuzz demo baselines ci-compare clean
 
 all: build
 
@@ -57,6 +57,19 @@ demo: build
 	./$(BIN) run default -o $(OUT)/results.json
 	./$(BIN) report $(OUT)/results.json -o $(OUT)
 	@echo "open $(OUT)/index.html"
+
+# Simulated results of every built-in scenario (veth-live needs root and runs
+# live, so it has none), compared by CI against fresh runs.
+BASELINES := default bucket-sweep queue-sweep close-storm cut-through rules-scale
+baselines: build
+	@mkdir -p benchdata/baselines
+	@for s in $(BASELINES); do echo "== $$s"; ./$(BIN) run $$s -o benchdata/baselines/$$s.json.gz || exit 1; done
+
+# What a user's CI does: run the default scenario and gate on the baseline.
+ci-compare: build
+	@mkdir -p $(OUT)
+	./$(BIN) run default -o $(OUT)/ci-default.json
+	./$(BIN) compare benchdata/baselines/default.json.gz $(OUT)/ci-default.json --format markdown
 
 clean:
 	rm -rf bin $(OUT)

@@ -2,6 +2,7 @@ package results
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,13 +15,41 @@ import (
 // Load reads, decodes and validates the results document at path. Errors
 // name the file and, for syntax and type errors, the line and column; a file
 // of another schema or another version of this one is rejected before its
-// content is interpreted.
+// content is interpreted. A gzip-compressed file (any name; recognised by its
+// magic bytes) is decompressed first, so baselines can be stored small.
 func Load(path string) (*Document, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
+	if b, err = gunzip(path, b); err != nil {
+		return nil, err
+	}
 	return Parse(path, b)
+}
+
+// maxDocument bounds a decompressed document, so a corrupt or hostile
+// gzip file cannot exhaust memory.
+const maxDocument = 1 << 30
+
+// gunzip returns b decompressed when it starts with gzip's magic bytes,
+// and b itself otherwise.
+func gunzip(name string, b []byte) ([]byte, error) {
+	if len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+		return b, nil
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("%s: gzip: %w", name, err)
+	}
+	out, err := io.ReadAll(io.LimitReader(zr, maxDocument+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: gzip: %w", name, err)
+	}
+	if len(out) > maxDocument {
+		return nil, fmt.Errorf("%s: gzip: document larger than %d bytes", name, maxDocument)
+	}
+	return out, nil
 }
 
 // Parse decodes and validates a results document held in memory; name is
@@ -134,11 +163,23 @@ func Marshal(d *Document) ([]byte, error) {
 
 // Save validates d and writes it to path. It writes a temporary file beside
 // path and renames it, so an interrupted Save never leaves half a document
-// where a good one was.
+// where a good one was. A path ending in ".gz" is written gzip-compressed
+// (with no timestamp in the header, so equal documents give equal files).
 func Save(path string, d *Document) error {
 	b, err := Marshal(d)
 	if err != nil {
 		return fmt.Errorf("%s: not saved: %w", path, err)
+	}
+	if strings.HasSuffix(path, ".gz") {
+		var z bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&z, gzip.BestCompression)
+		if _, err := zw.Write(b); err != nil {
+			return err
+		}
+		if err := zw.Close(); err != nil {
+			return err
+		}
+		b = z.Bytes()
 	}
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {

@@ -101,6 +101,40 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	}
 }
 
+// TestGzipRoundTrip: a ".gz" path is written compressed (deterministically)
+// and read back transparently; a corrupt gzip file is an error naming it.
+func TestGzipRoundTrip(t *testing.T) {
+	d := resultstest.Build(resultstest.Default())
+	dir := t.TempDir()
+	plain, packed, again := filepath.Join(dir, "r.json"), filepath.Join(dir, "r.json.gz"), filepath.Join(dir, "s.json.gz")
+	for _, p := range []string{plain, packed, again} {
+		if err := results.Save(p, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pb, _ := os.ReadFile(plain)
+	zb, _ := os.ReadFile(packed)
+	zb2, _ := os.ReadFile(again)
+	if len(zb) < 2 || zb[0] != 0x1f || zb[1] != 0x8b || len(zb) >= len(pb) {
+		t.Fatalf("%s is not a smaller gzip file (%d bytes against %d)", packed, len(zb), len(pb))
+	}
+	if !bytes.Equal(zb, zb2) {
+		t.Fatal("two saves of one document gave different gzip files")
+	}
+	got, err := results.Load(packed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, d) {
+		t.Fatal("gzip round trip changed the document")
+	}
+	bad := filepath.Join(dir, "bad.json.gz")
+	os.WriteFile(bad, zb[:len(zb)/2], 0o644)
+	if _, err := results.Load(bad); err == nil || !strings.Contains(err.Error(), "bad.json.gz: gzip") {
+		t.Fatalf("truncated gzip: %v", err)
+	}
+}
+
 func TestSaveRefusesInvalid(t *testing.T) {
 	d := small()
 	d.Points[0].Repetitions[0].Metrics[0].Unit = ""
