@@ -9,12 +9,12 @@ import (
 	"strings"
 
 	"github.com/sessionlab/sessionlab/core/config"
+	"github.com/sessionlab/sessionlab/core/rules"
 	"github.com/sessionlab/sessionlab/core/session"
 	"github.com/sessionlab/sessionlab/reports/results"
 	"github.com/sessionlab/sessionlab/sim/internal/apps"
 	"github.com/sessionlab/sessionlab/sim/internal/cost"
 	"github.com/sessionlab/sessionlab/sim/internal/metrics"
-	"github.com/sessionlab/sessionlab/sim/internal/ruleline"
 	"github.com/sessionlab/sessionlab/sim/internal/shim"
 	"github.com/sessionlab/sessionlab/sim/scenario"
 	"github.com/sessionlab/sessionlab/traffic/packet"
@@ -321,21 +321,25 @@ func (m *model) applyRules(lines []string) {
 		if i >= len(m.s.Rules) {
 			path = fmt.Sprintf("rules_gen (rule %d)", i-len(m.s.Rules))
 		}
-		rl, err := ruleline.Parse(line)
+		cmd, err := rules.ParseCommand(line)
 		if err != nil {
 			m.warnings = append(m.warnings, fmt.Sprintf("%s: %v; rule not applied", path, err))
 			continue
 		}
 		ns := uint32(0)
-		if rl.AppNs != "" && rl.AppNs != session.DefaultNamespace {
-			idx, ok := m.l.NamespaceIndex(rl.AppNs)
+		if cmd.AppNS != "" && cmd.AppNS != session.DefaultNamespace {
+			idx, ok := m.l.NamespaceIndex(cmd.AppNS)
 			if !ok {
-				m.warnings = append(m.warnings, fmt.Sprintf("%s: no namespace %q; rule not applied", path, rl.AppNs))
+				m.warnings = append(m.warnings, fmt.Sprintf("%s: no namespace %q; rule not applied", path, cmd.AppNS))
 				continue
 			}
 			ns = idx
 		}
-		if err := m.l.RuleAddDel(session.RuleArgs{Rule: rl.Rule, AppNs: ns, FibIndex: session.InvalidIndex, IsAdd: rl.Add}); err != nil {
+		rl := cmd.Rule
+		if cmd.Op == rules.OpDel && !cmd.HasTuple {
+			rl.Action = rules.ActionNone // a delete by tag
+		}
+		if err := m.l.RuleAddDel(session.RuleArgs{Rule: rl, AppNs: ns, FibIndex: session.InvalidIndex, IsAdd: cmd.Op == rules.OpAdd}); err != nil {
 			m.warnings = append(m.warnings, fmt.Sprintf("%s: %v", path, err))
 		}
 	}
