@@ -5,7 +5,10 @@ GO        ?= go
 BIN       := bin/sessionlab
 PKG       := github.com/sessionlab/sessionlab
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS   := -X $(PKG)/internal/version.Version=$(VERSION)
+COMMIT    ?= $(shell git rev-parse HEAD 2>/dev/null)
+# The commit is passed explicitly too: the go command's own VCS stamp is
+# missing whenever GOFLAGS carries -buildvcs=false (common on CI machines).
+LDFLAGS   := -X $(PKG)/internal/version.Version=$(VERSION) -X $(PKG)/internal/version.Commit=$(COMMIT)
 GOFILES    = $(shell git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './out/*')
 BENCH     ?= .
 BENCHPKG  ?= ./...
