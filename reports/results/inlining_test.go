@@ -1,29 +1,13 @@
 package results
 
 import (
-	"os/exec"
-	"regexp"
 	"testing"
+
+	"github.com/sessionlab/sessionlab/internal/testutil/inlinetest"
 )
 
 // TestInlining asserts that the accessors compare and the plots call for
 // every metric of every repetition inline.
 func TestInlining(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the package with -gcflags=-m")
-	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command on PATH")
-	}
-	out, err := exec.Command(goBin, "build", "-gcflags=-m", ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build -gcflags=-m: %v\n%s", err, out)
-	}
-	for _, fn := range []string{"Direction.Sign", "Value.Equal", "Repetition).Duration", "Text", "ShortName"} {
-		re := regexp.MustCompile(`can inline \(?\*?` + regexp.QuoteMeta(fn) + `\b`)
-		if !re.Match(out) {
-			t.Errorf("%s does not inline", fn)
-		}
-	}
+	inlinetest.Check(t, "Direction.Sign", "Value.Equal", "(*Repetition).Duration", "Text", "ShortName")
 }

@@ -1,19 +1,16 @@
 package afpacket
 
 import (
-	"os/exec"
-	"strings"
 	"testing"
+
+	"github.com/sessionlab/sessionlab/internal/testutil/inlinetest"
 )
 
 // TestInlining asserts that the per-frame helpers stay inlinable: each is
 // called once or more per received or sent frame, and a call costs more
 // than the helper's body.
 func TestInlining(t *testing.T) {
-	if testing.Short() {
-		t.Skip("compiles the package")
-	}
-	want := []string{
+	inlinetest.Check(t,
 		"htons",
 		"statusWord",
 		"(*RxRing).block",
@@ -21,23 +18,5 @@ func TestInlining(t *testing.T) {
 		"(*RxRing).slot",
 		"(*TxRing).slot",
 		"(*Frame).Losing",
-	}
-	checkInlined(t, ".", want)
-}
-
-func checkInlined(t *testing.T, pkg string, want []string) {
-	t.Helper()
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skipf("no go command on PATH: %v", err)
-	}
-	out, err := exec.Command(goBin, "build", "-gcflags=-m", pkg).CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build -gcflags=-m: %v\n%s", err, out)
-	}
-	for _, fn := range want {
-		if !strings.Contains(string(out), "can inline "+fn+"\n") && !strings.Contains(string(out), "can inline "+fn+" ") {
-			t.Errorf("%s is no longer inlinable", fn)
-		}
-	}
+	)
 }
