@@ -44,7 +44,7 @@ func NewDocument(s *scenario.Scenario, start time.Time) (*results.Document, []st
 		d.Config.Session = append(d.Config.Session, results.KeyValue{Key: p.Keyword, Value: fmt.Sprint(p.Effective)})
 	}
 	if cfg.Workers == 0 {
-		d.Warnings = append(d.Warnings, "no worker threads: the main thread does all the work (config.workers counts it as 1)")
+		d.Warnings = append(d.Warnings, NoWorkersWarning)
 	}
 	for _, o := range s.Overrides() {
 		d.Warnings = append(d.Warnings, fmt.Sprintf("--set session.%s (the scenario text shows the value before it)", o))
@@ -52,6 +52,10 @@ func NewDocument(s *scenario.Scenario, start time.Time) (*results.Document, []st
 	d.Warnings = append(d.Warnings, warns...)
 	return d, warns, nil
 }
+
+// NoWorkersWarning is the run-wide warning NewDocument gives a
+// configuration without worker threads.
+const NoWorkersWarning = "no worker threads: the main thread does all the work (config.workers counts it as 1)"
 
 // PointWarnings returns a point's warnings that the base configuration
 // does not already have (those are listed once, run-wide).

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -215,10 +214,15 @@ func RunScenario(ctx context.Context, eng runner.Engine, s *scenario.Scenario, s
 	if now == nil {
 		now = time.Now
 	}
-	doc, base, err := newDocument(s, now())
+	doc, base, err := runner.NewDocument(s, now())
 	if err != nil {
 		return nil, err
 	}
+	// What a search document says differently from a run's: at least one
+	// repetition (a search has none of its own), and no note on a
+	// configuration without workers.
+	doc.Scenario.Repetitions = max(doc.Scenario.Repetitions, 1)
+	doc.Warnings = slices.DeleteFunc(doc.Warnings, func(w string) bool { return w == runner.NoWorkersWarning })
 	n := s.Points()
 	jobs := min(max(opt.Jobs, 1), n)
 	if s.Mode == scenario.ModeLive {
@@ -331,7 +335,7 @@ func searchPoint(ctx context.Context, eng runner.Engine, s *scenario.Scenario, i
 	if opt.Progress != nil {
 		opt.Progress(Event{Point: r, Points: s.Points(), Result: res})
 	}
-	pt := &results.Point{Index: r.Index, Params: r.Params, Warnings: pointWarnings(r.Warnings, base)}
+	pt := &results.Point{Index: r.Index, Params: r.Params, Warnings: runner.PointWarnings(r.Warnings, base)}
 	pt.Search = ToResults(res, set.LoadUnit)
 	for _, g := range res.Goals {
 		if !g.Regular {
@@ -406,53 +410,6 @@ func ToResults(res *Result, unit string) *results.Search {
 	for _, t := range res.Trials {
 		out.Trials = append(out.Trials, results.Trial{Load: t.Load, DurationNS: int64(t.Duration), Offered: t.Offered, Received: t.Received,
 			Drops: slices.Clone(t.Drops), LossRatio: t.LossRatio})
-	}
-	return out
-}
-
-// newDocument fills what the document knows before any point ran:
-// scenario, effective configuration, environment, sweep. It also returns
-// the base configuration's warnings, which points leave out.
-func newDocument(s *scenario.Scenario, start time.Time) (*results.Document, []string, error) {
-	cfg, warns, err := s.Config()
-	if err != nil {
-		return nil, nil, err
-	}
-	d := &results.Document{
-		Schema: results.Schema,
-		Scenario: results.Scenario{
-			Name:        s.Name,
-			Description: strings.TrimSpace(s.Description),
-			Mode:        results.Mode(s.Mode),
-			Seed:        s.Seed,
-			Repetitions: max(s.Repetitions, 1),
-			Source:      s.SourceName(),
-			YAML:        string(s.Text()),
-		},
-		Config: results.Config{
-			SessionStanza: cfg.Session.Stanza(),
-			Workers:       max(cfg.Workers, 1),
-			Fields:        s.Fields(),
-		},
-		Environment: results.CurrentEnvironment(start),
-		Sweep:       results.Sweep{Axes: s.SweepAxes()},
-	}
-	for _, p := range cfg.Session.Params() {
-		d.Config.Session = append(d.Config.Session, results.KeyValue{Key: p.Keyword, Value: fmt.Sprint(p.Effective)})
-	}
-	for _, o := range s.Overrides() {
-		d.Warnings = append(d.Warnings, fmt.Sprintf("--set session.%s (the scenario text shows the value before it)", o))
-	}
-	d.Warnings = append(d.Warnings, warns...)
-	return d, warns, nil
-}
-
-func pointWarnings(ws, base []string) []string {
-	var out []string
-	for _, w := range ws {
-		if !slices.Contains(base, w) {
-			out = append(out, w)
-		}
 	}
 	return out
 }
