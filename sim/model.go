@@ -113,28 +113,6 @@ func (m *model) liveStep() {
 	}
 }
 
-// sessionConfig turns the effective startup.conf into the layer's sizing.
-func sessionConfig(f *config.File) session.Config {
-	s := f.Session
-	return session.Config{
-		Workers:               f.Workers,
-		PreallocatedSessions:  s.PreallocatedSessions.Value,
-		V4SessionBuckets:      uint32(s.Buckets(config.V4Session)),
-		V4HalfOpenBuckets:     uint32(s.Buckets(config.V4HalfOpen)),
-		V6SessionBuckets:      uint32(s.Buckets(config.V6Session)),
-		V6HalfOpenBuckets:     uint32(s.Buckets(config.V6HalfOpen)),
-		V4SessionMemory:       s.Memory(config.V4Session),
-		V4HalfOpenMemory:      s.Memory(config.V4HalfOpen),
-		V6SessionMemory:       s.Memory(config.V6Session),
-		V6HalfOpenMemory:      s.Memory(config.V6HalfOpen),
-		LocalEndpointsBuckets: uint32(s.Buckets(config.LocalEndpoints)),
-		LocalEndpointsMemory:  s.Memory(config.LocalEndpoints),
-		MinSrcPort:            s.MinSrcPort.Value,
-		MaxSrcPort:            s.MaxSrcPort.Value,
-		WrkMqLength:           s.WorkerMQLength(),
-	}
-}
-
 // newModel builds the session layer of point p for a repetition with the
 // given seed: interfaces, namespaces, applications (attached and
 // listening), session rules. Problems VPP would report at run time (a
@@ -155,7 +133,7 @@ func newModel(p *scenario.Resolved, seed uint64, cm cost.Model, live bool, recor
 	default:
 		eng = session.Engine(f.Session.Engine.Value)
 	}
-	scfg := sessionConfig(f)
+	scfg, _ := session.FromConfig(f.Session, f.Workers) // the engine is eng, chosen above
 	l, err := session.New(session.Options{Config: scfg, Rand: rand.NewPCG(scenario.DeriveSeed(seed, 0x706f727473), 0x5e55)})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", s.SourceName(), err)
