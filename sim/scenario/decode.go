@@ -124,7 +124,7 @@ func Decode(name string, src []byte) (*Scenario, error) {
 		return nil, err
 	}
 	if body == nil {
-		return nil, ErrorList{{File: name, Pos: Pos{1, 1}, Msg: "empty scenario (want a mapping with at least name and traffic)"}}
+		return nil, ErrorList{{File: name, Pos: Pos{Line: 1, Col: 1}, Msg: "empty scenario (want a mapping with at least name and traffic)"}}
 	}
 	d.value(body, reflect.ValueOf(s).Elem(), "", 0)
 	if err := d.errs.err(); err != nil {

@@ -5,23 +5,15 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/sessionlab/sessionlab/core/config"
 )
 
 // Pos is a position in a scenario file: 1-based line and column (columns
-// count bytes). The zero Pos means "no position".
-type Pos struct {
-	Line, Col int
-}
-
-// IsValid reports whether p is a real position.
-func (p Pos) IsValid() bool { return p.Line > 0 }
-
-func (p Pos) String() string {
-	if !p.IsValid() {
-		return "-"
-	}
-	return fmt.Sprintf("%d:%d", p.Line, p.Col)
-}
+// count bytes). The zero Pos means "no position". It is core/config's
+// position type, so a startup.conf position mapped into the scenario file
+// is a Pos too.
+type Pos = config.Pos
 
 // Error is one problem with a scenario: where it is (file, line, column),
 // which field (its path, e.g. "traffic[0].synth.rate") and what is wrong.

@@ -343,7 +343,7 @@ func TestErrorPositionsAPI(t *testing.T) {
 	}
 	var l ErrorList
 	_, err := Parse("x", []byte("name: 1\nnope: 2\n"), Options{})
-	if !errors.As(err, &l) || len(l) != 1 || l[0].Pos != (Pos{2, 1}) {
+	if !errors.As(err, &l) || len(l) != 1 || l[0].Pos != (Pos{Line: 2, Col: 1}) {
 		t.Errorf("ErrorList %v", err)
 	}
 }

@@ -683,8 +683,7 @@ func (s *Scenario) effectiveConfig(sweepVals []Override, errs *ErrorList) (*conf
 	var warns []string
 	for _, w := range f.Warnings {
 		if inline && w.Pos.IsValid() {
-			p := s.confPos(w.Pos.Line, w.Pos.Col)
-			w.File, w.Pos = s.src.name, config.Pos{Line: p.Line, Col: p.Col}
+			w.File, w.Pos = s.src.name, s.confPos(w.Pos.Line, w.Pos.Col)
 		}
 		warns = append(warns, w.String())
 	}
