@@ -2,13 +2,11 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"os"
 	"strings"
 	"testing"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 )
 
 // runCLISub runs `sessionlab cli args...` with stdin and returns stdout,
@@ -25,29 +23,9 @@ func runCLISub(t *testing.T, stdin string, args ...string) (string, string, int)
 	if cmd == nil {
 		t.Fatal("no cli command")
 	}
-	cmd.Flags().VisitAll(func(f *pflag.Flag) {
-		if sv, ok := f.Value.(pflag.SliceValue); ok {
-			_ = sv.Replace(nil)
-		} else {
-			_ = f.Value.Set(f.DefValue)
-		}
-		f.Changed = false
-	})
+	resetFlags(cmd)
 	var out, errOut bytes.Buffer
-	rootCmd.SetArgs(append([]string{"cli"}, args...))
-	rootCmd.SetIn(strings.NewReader(stdin))
-	rootCmd.SetOut(&out)
-	rootCmd.SetErr(&errOut)
-	defer func() { rootCmd.SetArgs(nil); rootCmd.SetIn(nil); rootCmd.SetOut(nil); rootCmd.SetErr(nil) }()
-	err := rootCmd.Execute()
-	code := 0
-	if err != nil {
-		code = 1
-		var ee *exitError
-		if errors.As(err, &ee) {
-			code = ee.code
-		}
-	}
+	code, _ := execute(rootCmd, nil, strings.NewReader(stdin), &out, &errOut, append([]string{"cli"}, args...)...)
 	return out.String(), errOut.String(), code
 }
 

@@ -4,14 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/sessionlab/sessionlab/reports/compare"
 	"github.com/sessionlab/sessionlab/reports/results"
@@ -23,41 +19,16 @@ import (
 // between Execute calls on the same command tree.
 func runReports(t *testing.T, args ...string) (string, int, error) {
 	t.Helper()
-	var out bytes.Buffer
-	rootCmd.SetArgs(args)
-	rootCmd.SetOut(&out)
-	rootCmd.SetErr(&out)
 	defer func() {
-		rootCmd.SetArgs(nil)
-		rootCmd.SetOut(nil)
-		rootCmd.SetErr(nil)
 		for _, c := range rootCmd.Commands() {
 			if c.Name() == "compare" || c.Name() == "report" {
 				resetFlags(c)
 			}
 		}
 	}()
-	err := rootCmd.Execute()
-	code := 0
-	if err != nil {
-		code = 1
-		var ee *exitError
-		if errors.As(err, &ee) {
-			code = ee.code
-		}
-	}
+	var out bytes.Buffer
+	code, err := execute(rootCmd, nil, nil, &out, &out, args...)
 	return out.String(), code, err
-}
-
-func resetFlags(c *cobra.Command) {
-	c.Flags().VisitAll(func(f *pflag.Flag) {
-		if sv, ok := f.Value.(pflag.SliceValue); ok {
-			_ = sv.Replace(nil)
-		} else {
-			_ = f.Value.Set(f.DefValue)
-		}
-		f.Changed = false
-	})
 }
 
 // shifted writes base.json and head.json for a one-point scenario whose

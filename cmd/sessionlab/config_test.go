@@ -1,34 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"os"
 	"strings"
 	"testing"
 )
-
-// runConfig runs `sessionlab args...` with stdin and returns stdout and the
-// exit code main would use.
-func runConfig(t *testing.T, stdin string, args ...string) (string, int, error) {
-	t.Helper()
-	var out bytes.Buffer
-	rootCmd.SetArgs(args)
-	rootCmd.SetIn(strings.NewReader(stdin))
-	rootCmd.SetOut(&out)
-	defer func() { rootCmd.SetArgs(nil); rootCmd.SetIn(nil); rootCmd.SetOut(nil) }()
-	err := rootCmd.Execute()
-	code := 0
-	if err != nil {
-		code = 1
-		var ee *exitError
-		if errors.As(err, &ee) {
-			code = ee.code
-		}
-	}
-	return out.String(), code, err
-}
 
 // The command prints exactly what core/config's golden files pin.
 func TestConfigCheckGolden(t *testing.T) {

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,19 +18,8 @@ import (
 func runPcapCmd(t *testing.T, c *cobra.Command, args ...string) (string, int, error) {
 	t.Helper()
 	var out bytes.Buffer
-	c.SetArgs(args)
-	c.SetOut(&out)
-	c.SetErr(&out)
 	c.SilenceUsage, c.SilenceErrors = true, true
-	err := c.Execute()
-	code := 0
-	if err != nil {
-		code = 1
-		var ee *exitError
-		if errors.As(err, &ee) {
-			code = ee.code
-		}
-	}
+	code, err := execute(c, nil, nil, &out, &out, args...)
 	return out.String(), code, err
 }
 

@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spf13/cobra"
-
 	"github.com/sessionlab/sessionlab/reports/results"
 	"github.com/sessionlab/sessionlab/sim/runner"
 	"github.com/sessionlab/sessionlab/sim/scenario"
@@ -38,55 +36,6 @@ func (e *cliEngine) Run(ctx context.Context, p *scenario.Resolved, opt runner.Ru
 	}}, nil
 }
 
-func useEngine(t *testing.T, e runner.Engine) {
-	t.Helper()
-	old := engineFor
-	engineFor = func(scenario.Mode) (runner.Engine, error) { return e, nil }
-	t.Cleanup(func() { engineFor = old })
-}
-
-// resetAllFlags puts every flag of the command tree back to its default,
-// so tests sharing rootCmd do not see each other's flags.
-func resetAllFlags(c *cobra.Command) {
-	resetFlags(c)
-	for _, sub := range c.Commands() {
-		resetAllFlags(sub)
-	}
-}
-
-// setContext gives every command of the tree ctx: cobra hands a
-// subcommand the root's context only when it has none yet, so a context
-// from an earlier test would otherwise stick.
-func setContext(c *cobra.Command, ctx context.Context) {
-	c.SetContext(ctx)
-	for _, sub := range c.Commands() {
-		setContext(sub, ctx)
-	}
-}
-
-// runCLI runs `sessionlab args...` with ctx and returns stdout, stderr and
-// the exit code main would use.
-func runCLI(t *testing.T, ctx context.Context, args ...string) (string, string, int) {
-	t.Helper()
-	resetAllFlags(rootCmd)
-	setContext(rootCmd, ctx)
-	var out, errb strings.Builder
-	rootCmd.SetArgs(args)
-	rootCmd.SetOut(&out)
-	rootCmd.SetErr(&errb)
-	defer func() { rootCmd.SetArgs(nil); rootCmd.SetOut(nil); rootCmd.SetErr(nil) }()
-	err := rootCmd.ExecuteContext(ctx)
-	code := 0
-	if err != nil {
-		code = 1
-		if ee, ok := err.(*exitError); ok {
-			code = ee.code
-		}
-		errb.WriteString(err.Error())
-	}
-	return out.String(), errb.String(), code
-}
-
 const cliScenario = `name: cli
 seed: 3
 duration: 1s
@@ -109,15 +58,6 @@ sweep:
 plots:
   - {kind: metric, metric: packets_per_second, x: session.wrk-mq-length}
 `
-
-func writeScenario(t *testing.T, text string) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), "cli.yaml")
-	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
 
 func TestRunSweepMerge(t *testing.T) {
 	useEngine(t, &cliEngine{})
