@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -131,10 +132,7 @@ func runScenario(cmd *cobra.Command, arg string, f *runFlags) (err error) {
 	if f.jobs < 1 {
 		return fmt.Errorf("--jobs %d: want at least 1", f.jobs)
 	}
-	if engineFor == nil {
-		return errors.New("this build has no engine to run scenarios with (the simulator, package sim, registers itself in cmd/sessionlab)")
-	}
-	eng, err := engineFor(s.Mode)
+	eng, err := scenarioEngine(s.Mode)
 	if err != nil {
 		return err
 	}
@@ -151,14 +149,8 @@ func runScenario(cmd *cobra.Command, arg string, f *runFlags) (err error) {
 		}
 	}()
 
-	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible(cmd.Context())
 	defer stop()
-	go func() {
-		// After the first signal, a second one kills the process the
-		// default way, should cancelling hang.
-		<-ctx.Done()
-		stop()
-	}()
 	stderr := cmd.ErrOrStderr()
 	doc, runErr := runner.Run(ctx, eng, s, runner.Options{Jobs: f.jobs, Shard: shard, Progress: progressFor(stderr)})
 	if doc != nil {
@@ -175,13 +167,37 @@ func runScenario(cmd *cobra.Command, arg string, f *runFlags) (err error) {
 		}
 		fmt.Fprintf(cmd.OutOrStdout(), "wrote %s (%d points, %d repetitions; %s)\n", f.out, len(doc.Points), reps, state)
 	}
-	switch {
-	case errors.Is(runErr, runner.ErrInterrupted):
-		return withExitCode(130, runErr)
-	case runErr != nil:
-		return runErr
+	return interruptedExit(runErr)
+}
+
+// scenarioEngine returns the engine for a scenario's mode (see engineFor),
+// or an error in a build without one.
+func scenarioEngine(mode scenario.Mode) (runner.Engine, error) {
+	if engineFor == nil {
+		return nil, errors.New("this build has no engine to run scenarios with (the simulator, package sim, registers itself in cmd/sessionlab)")
 	}
-	return nil
+	return engineFor(mode)
+}
+
+// interruptible returns a context that Ctrl-C (or SIGTERM) cancels; after
+// that first signal, a second one kills the process the default way,
+// should cancelling hang. stop releases the signals.
+func interruptible(parent context.Context) (ctx context.Context, stop context.CancelFunc) {
+	ctx, stop = signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
+	return ctx, stop
+}
+
+// interruptedExit returns a run's or a search's error, with exit status
+// 130 when it was interrupted.
+func interruptedExit(runErr error) error {
+	if errors.Is(runErr, runner.ErrInterrupted) {
+		return withExitCode(130, runErr)
+	}
+	return runErr
 }
 
 // progressFor picks a bar for a terminal and plain lines otherwise.

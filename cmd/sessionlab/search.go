@@ -5,18 +5,15 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/sessionlab/sessionlab/reports/results"
-	"github.com/sessionlab/sessionlab/sim/runner"
 	"github.com/sessionlab/sessionlab/sim/search"
 )
 
@@ -159,24 +156,15 @@ func runSearch(cmd *cobra.Command, arg string, f *searchFlags) error {
 	if err != nil {
 		return err
 	}
-	if engineFor == nil {
-		return errors.New("this build has no engine to run scenarios with (the simulator, package sim, registers itself in cmd/sessionlab)")
-	}
-	eng, err := engineFor(s.Mode)
+	eng, err := scenarioEngine(s.Mode)
 	if err != nil {
 		return err
 	}
 	if err := os.MkdirAll(filepath.Dir(f.out), 0o755); err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible(cmd.Context())
 	defer stop()
-	go func() {
-		// After the first signal a second one kills the process the
-		// default way, should cancelling hang.
-		<-ctx.Done()
-		stop()
-	}()
 	opt := search.Options{Jobs: f.jobs}
 	if !f.quiet {
 		opt.Progress = searchProgress(cmd.ErrOrStderr(), set.LoadUnit)
@@ -193,13 +181,7 @@ func runSearch(cmd *cobra.Command, arg string, f *searchFlags) error {
 		}
 		fmt.Fprintf(cmd.OutOrStdout(), "wrote %s (%d points; %s)\n", f.out, len(doc.Points), state)
 	}
-	switch {
-	case errors.Is(runErr, runner.ErrInterrupted):
-		return withExitCode(130, runErr)
-	case runErr != nil:
-		return runErr
-	}
-	return nil
+	return interruptedExit(runErr)
 }
 
 // searchProgress writes one line per trial, per finished point and per
