@@ -65,12 +65,11 @@ func (r *Report) Err() error {
 	return errors.Join(errs...)
 }
 
-// Run plays cfg.Gen from end A to end B of t and measures what arrives.
-// It returns when every frame has arrived or Drain has passed after the last
-// send, or when ctx is done.
-func Run(ctx context.Context, t *Topology, cfg RunConfig) (Report, error) {
+// addressed returns g with the addresses it leaves zero filled in for a
+// flow from end A to end B of t: A's MAC and ClientAddr as the source, B's
+// MAC and address as the destination.
+func addressed(g GenConfig, t *Topology) GenConfig {
 	a, b := t.End(A), t.End(B)
-	g := cfg.Gen
 	if g.SrcMAC == ([6]byte{}) {
 		g.SrcMAC = [6]byte(a.MAC)
 	}
@@ -83,6 +82,15 @@ func Run(ctx context.Context, t *Topology, cfg RunConfig) (Report, error) {
 	if !g.Dst.IsValid() {
 		g.Dst = b.Addr.Addr()
 	}
+	return g
+}
+
+// Run plays cfg.Gen from end A to end B of t and measures what arrives.
+// It returns when every frame has arrived or Drain has passed after the last
+// send, or when ctx is done.
+func Run(ctx context.Context, t *Topology, cfg RunConfig) (Report, error) {
+	b := t.End(B)
+	g := addressed(cfg.Gen, t)
 	if cfg.Sender.Count == 0 {
 		cfg.Sender.Count = g.Count
 	}

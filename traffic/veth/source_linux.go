@@ -83,21 +83,9 @@ func NewSource(cfg SourceConfig) (*Source, error) {
 	if cfg.Drain == 0 {
 		cfg.Drain = 200 * time.Millisecond
 	}
-	a, b := t.End(A), t.End(B)
+	b := t.End(B)
 	if cfg.Frames == nil {
-		g := cfg.Gen
-		if g.SrcMAC == ([6]byte{}) {
-			g.SrcMAC = [6]byte(a.MAC)
-		}
-		if g.DstMAC == ([6]byte{}) {
-			g.DstMAC = [6]byte(b.MAC)
-		}
-		if !g.Src.IsValid() {
-			g.Src = ClientAddr(t)
-		}
-		if !g.Dst.IsValid() {
-			g.Dst = b.Addr.Addr()
-		}
+		g := addressed(cfg.Gen, t)
 		if g.Count == 0 {
 			g.Count = cfg.Sender.Count
 		}
