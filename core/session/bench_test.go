@@ -8,21 +8,6 @@ import (
 	"testing"
 )
 
-// nopTransport is a transport that does nothing (benchmarks measure the
-// session layer, not a transport).
-type nopTransport struct{}
-
-func (nopTransport) Listen(Handle, Endpoint) (uint32, Error)    { return 0, ErrNone }
-func (nopTransport) Unlisten(uint32)                            {}
-func (nopTransport) Connect(Handle, Connection) (uint32, Error) { return 0, ErrNone }
-func (nopTransport) Close(uint32, uint32)                       {}
-func (nopTransport) Reset(uint32, uint32)                       {}
-func (nopTransport) HalfClose(uint32, uint32)                   {}
-func (nopTransport) Send(uint32, uint32)                        {}
-func (nopTransport) Cleanup(uint32, uint32)                     {}
-func (nopTransport) Unlink(uint32, uint32)                      {}
-func (nopTransport) HalfOpenCleanup(uint32)                     {}
-
 // cycler runs open-data-close-free cycles: a passive open (accept, accept
 // notification, the application's accept reply), 64 bytes of data (enqueue,
 // RX event, application read), an application close (control event,
@@ -50,7 +35,7 @@ func newCycler(tb testing.TB, prealloc uint32) *cycler {
 	if err := l.Enable(EngineRuleTable); err != nil {
 		tb.Fatal(err)
 	}
-	if err := l.RegisterTransport(ProtoTCP, nopTransport{}); err != nil {
+	if err := l.RegisterTransport(ProtoTCP, NopTransport{}); err != nil {
 		tb.Fatal(err)
 	}
 	app := mustAttach(tb, l, AttachArgs{Name: "bench"})
@@ -246,7 +231,7 @@ func BenchmarkSessionMemory(b *testing.B) {
 		if err := l.Enable(EngineRuleTable); err != nil {
 			b.Fatal(err)
 		}
-		_ = l.RegisterTransport(ProtoTCP, nopTransport{})
+		_ = l.RegisterTransport(ProtoTCP, NopTransport{})
 		app := mustAttach(b, l, AttachArgs{Name: "mem", SegmentSize: 160 << 20})
 		ls, _ = l.Listen(ListenArgs{App: app, Proto: ProtoTCP, Addr: netip.IPv4Unspecified(), Port: 80, FibIndex: InvalidIndex})
 		runtime.GC()

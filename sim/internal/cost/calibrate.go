@@ -34,23 +34,6 @@ func Calibrate() (Model, error) {
 	return calModel, calErr
 }
 
-type nopTransport struct{}
-
-func (nopTransport) Listen(session.Handle, session.Endpoint) (uint32, session.Error) {
-	return 0, session.ErrNone
-}
-func (nopTransport) Unlisten(uint32) {}
-func (nopTransport) Connect(session.Handle, session.Connection) (uint32, session.Error) {
-	return 0, session.ErrNone
-}
-func (nopTransport) Close(uint32, uint32)     {}
-func (nopTransport) Reset(uint32, uint32)     {}
-func (nopTransport) HalfClose(uint32, uint32) {}
-func (nopTransport) Send(uint32, uint32)      {}
-func (nopTransport) Cleanup(uint32, uint32)   {}
-func (nopTransport) Unlink(uint32, uint32)    {}
-func (nopTransport) HalfOpenCleanup(uint32)   {}
-
 // best runs f rounds times and returns the fastest per-iteration time in
 // nanoseconds.
 func best(iters int, f func(n int)) float64 {
@@ -79,7 +62,7 @@ func calibrate() (Model, error) {
 	if err := l.Enable(session.EngineRuleTable); err != nil {
 		return m, err
 	}
-	if err := l.RegisterTransport(session.ProtoTCP, nopTransport{}); err != nil {
+	if err := l.RegisterTransport(session.ProtoTCP, session.NopTransport{}); err != nil {
 		return m, err
 	}
 	app, err := l.Attach(session.AttachArgs{Name: "calibrate", SegmentSize: 256 << 20, Flags: session.AppAddSegment, EventQueueSize: 1 << 16})
