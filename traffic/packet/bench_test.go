@@ -47,11 +47,11 @@ func BenchmarkDecode(b *testing.B) {
 		reportPPS(b)
 	})
 	b.Run("impl=gopacket-dlp", func(b *testing.B) {
-		d := newDLP()
+		d := pt.NewDLP()
 		var p packet.Packet
 		b.ReportAllocs()
 		for i := 0; b.Loop(); i++ {
-			d.decode(benchFrames[i&4095], &p)
+			d.Decode(benchFrames[i&4095], &p)
 		}
 		reportPPS(b)
 	})
@@ -81,58 +81,14 @@ func fromGopacket(pk gopacket.Packet, p *packet.Packet) {
 	}
 }
 
-// dlp is gopacket's fastest decoding path: a DecodingLayerParser over
-// preallocated layers, with unsupported layers (DNS, VXLAN) ignored.
-type dlp struct {
-	eth     layers.Ethernet
-	dot1q   layers.Dot1Q
-	ip4     layers.IPv4
-	ip6     layers.IPv6
-	tcp     layers.TCP
-	udp     layers.UDP
-	payload gopacket.Payload
-	parser  *gopacket.DecodingLayerParser
-	decoded []gopacket.LayerType
-}
-
-func newDLP() *dlp {
-	d := &dlp{decoded: make([]gopacket.LayerType, 0, 8)}
-	d.parser = gopacket.NewDecodingLayerParser(layers.LayerTypeEthernet, &d.eth, &d.dot1q, &d.ip4, &d.ip6, &d.tcp, &d.udp, &d.payload)
-	d.parser.IgnoreUnsupported = true
-	return d
-}
-
-func (d *dlp) decode(data []byte, p *packet.Packet) {
-	*p = packet.Packet{Data: data}
-	_ = d.parser.DecodeLayers(data, &d.decoded)
-	for _, t := range d.decoded {
-		switch t {
-		case layers.LayerTypeIPv4:
-			p.Family, p.Proto = 4, uint8(d.ip4.Protocol)
-			p.Src = packet.AddrFrom4([4]byte(d.ip4.SrcIP))
-			p.Dst = packet.AddrFrom4([4]byte(d.ip4.DstIP))
-		case layers.LayerTypeIPv6:
-			p.Family, p.Proto = 6, uint8(d.ip6.NextHeader)
-			p.Src = packet.AddrFrom16([16]byte(d.ip6.SrcIP))
-			p.Dst = packet.AddrFrom16([16]byte(d.ip6.DstIP))
-		case layers.LayerTypeTCP:
-			p.SrcPort, p.DstPort, p.Seq, p.Ack, p.Window = uint16(d.tcp.SrcPort), uint16(d.tcp.DstPort), d.tcp.Seq, d.tcp.Ack, d.tcp.Window
-			p.Payload = d.tcp.Payload
-		case layers.LayerTypeUDP:
-			p.SrcPort, p.DstPort = uint16(d.udp.SrcPort), uint16(d.udp.DstPort)
-			p.Payload = d.udp.Payload
-		}
-	}
-}
-
 // TestDLPPeerIsFair checks that the DecodingLayerParser peer extracts the
 // same addresses, ports and payloads as packet.Decode on the benchmark
 // frames, so the benchmark compares equal work.
 func TestDLPPeerIsFair(t *testing.T) {
-	d := newDLP()
+	d := pt.NewDLP()
 	for i, f := range benchFrames[:512] {
 		var got, want packet.Packet
-		d.decode(f, &got)
+		d.Decode(f, &got)
 		if err := packet.Decode(f, packet.LinkEthernet, &want); err != nil {
 			t.Fatal(err)
 		}

@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/gopacket/gopacket"
-	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/sessionlab/sessionlab/traffic/packet"
@@ -107,7 +106,7 @@ func BenchmarkReadDecode(b *testing.B) {
 				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pkts/s")
 			})
 			b.Run("impl=pcapgo-dlp", func(b *testing.B) {
-				d := newDLP()
+				d := pt.NewDLP()
 				var p packet.Packet
 				var f *os.File
 				var read func() ([]byte, gopacket.CaptureInfo, error)
@@ -144,7 +143,7 @@ func BenchmarkReadDecode(b *testing.B) {
 						i--
 						continue
 					}
-					d.decode(data, &p)
+					d.Decode(data, &p)
 					p.Timestamp = ci.Timestamp.UnixNano()
 					p.WireLen = uint32(ci.Length)
 				}
@@ -155,49 +154,5 @@ func BenchmarkReadDecode(b *testing.B) {
 				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pkts/s")
 			})
 		})
-	}
-}
-
-// dlp decodes with gopacket's DecodingLayerParser into a packet.Packet: the
-// fastest gopacket path, doing the same work as packet.Decode.
-type dlp struct {
-	eth     layers.Ethernet
-	dot1q   layers.Dot1Q
-	ip4     layers.IPv4
-	ip6     layers.IPv6
-	tcp     layers.TCP
-	udp     layers.UDP
-	payload gopacket.Payload
-	parser  *gopacket.DecodingLayerParser
-	decoded []gopacket.LayerType
-}
-
-func newDLP() *dlp {
-	d := &dlp{decoded: make([]gopacket.LayerType, 0, 8)}
-	d.parser = gopacket.NewDecodingLayerParser(layers.LayerTypeEthernet, &d.eth, &d.dot1q, &d.ip4, &d.ip6, &d.tcp, &d.udp, &d.payload)
-	d.parser.IgnoreUnsupported = true
-	return d
-}
-
-func (d *dlp) decode(data []byte, p *packet.Packet) {
-	*p = packet.Packet{Data: data}
-	_ = d.parser.DecodeLayers(data, &d.decoded)
-	for _, t := range d.decoded {
-		switch t {
-		case layers.LayerTypeIPv4:
-			p.Family, p.Proto = 4, uint8(d.ip4.Protocol)
-			p.Src = packet.AddrFrom4([4]byte(d.ip4.SrcIP))
-			p.Dst = packet.AddrFrom4([4]byte(d.ip4.DstIP))
-		case layers.LayerTypeIPv6:
-			p.Family, p.Proto = 6, uint8(d.ip6.NextHeader)
-			p.Src = packet.AddrFrom16([16]byte(d.ip6.SrcIP))
-			p.Dst = packet.AddrFrom16([16]byte(d.ip6.DstIP))
-		case layers.LayerTypeTCP:
-			p.SrcPort, p.DstPort, p.Seq, p.Ack, p.Window = uint16(d.tcp.SrcPort), uint16(d.tcp.DstPort), d.tcp.Seq, d.tcp.Ack, d.tcp.Window
-			p.Payload = d.tcp.Payload
-		case layers.LayerTypeUDP:
-			p.SrcPort, p.DstPort = uint16(d.udp.SrcPort), uint16(d.udp.DstPort)
-			p.Payload = d.udp.Payload
-		}
 	}
 }
