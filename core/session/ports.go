@@ -38,6 +38,15 @@ func (l *Layer) markUsed(ip *addr, fib uint32, port uint16, pr Proto) Error {
 	if _, ok := p.h.Lookup(k); ok {
 		return ErrPortInUse
 	}
+	if err := p.reserve(k); err != nil {
+		return l.tableErr(err)
+	}
+	return ErrNone
+}
+
+// reserve adds the reservation of key k with one reference. It fails with
+// the table's error (the table is full) and then changes nothing.
+func (p *portTable) reserve(k bihash.Key24) error {
 	var i uint32
 	if n := len(p.free); n > 0 {
 		i = p.free[n-1]
@@ -48,11 +57,11 @@ func (l *Layer) markUsed(ip *addr, fib uint32, port uint16, pr Proto) Error {
 	}
 	if err := p.h.Add(k, uint64(i)); err != nil {
 		p.free = append(p.free, i)
-		return l.tableErr(err)
+		return err
 	}
 	p.refs[i] = 1
 	p.inUse++
-	return ErrNone
+	return nil
 }
 
 // share reserves the endpoint or, if it is reserved already, adds a
@@ -65,21 +74,7 @@ func (p *portTable) share(ip *addr, fib uint32, port uint16, pr Proto) bool {
 		p.refs[v]++
 		return true
 	}
-	var i uint32
-	if n := len(p.free); n > 0 {
-		i = p.free[n-1]
-		p.free = p.free[:n-1]
-	} else {
-		i = uint32(len(p.refs))
-		p.refs = append(p.refs, 0)
-	}
-	if err := p.h.Add(k, uint64(i)); err != nil {
-		p.free = append(p.free, i)
-		return false
-	}
-	p.refs[i] = 1
-	p.inUse++
-	return true
+	return p.reserve(k) == nil
 }
 
 // release drops a reference; at zero the reservation is removed
