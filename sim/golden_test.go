@@ -3,10 +3,10 @@ package sim
 import (
 	"flag"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 
+	"github.com/sessionlab/sessionlab/internal/testutil/golden"
 	"github.com/sessionlab/sessionlab/reports/results"
 	"github.com/sessionlab/sessionlab/sim/scenario"
 )
@@ -39,30 +39,5 @@ func TestGolden(t *testing.T) {
 		fmt.Fprintf(&b, "warning %s\n", w)
 	}
 	got := b.String()
-	const file = "testdata/golden.golden"
-	if *update {
-		if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		gl, wl := strings.Split(got, "\n"), strings.Split(string(want), "\n")
-		for i := range max(len(gl), len(wl)) {
-			var g, w string
-			if i < len(gl) {
-				g = gl[i]
-			}
-			if i < len(wl) {
-				w = wl[i]
-			}
-			if g != w {
-				t.Errorf("line %d: got %q, want %q", i+1, g, w)
-			}
-		}
-		t.Log("after an intended change: go test ./sim -run Golden -update")
-	}
+	golden.Check(t, "testdata/golden.golden", got, *update)
 }

@@ -4,10 +4,11 @@ import (
 	"errors"
 	"flag"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sessionlab/sessionlab/internal/testutil/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -408,7 +409,7 @@ func TestFormat(t *testing.T) {
 		}
 	}
 	for _, verbose := range []int{0, 1, 2} {
-		checkGolden(t, filepath.Join("testdata", "format_v"+string(rune('0'+verbose))+".golden"), tb.Format(verbose))
+		golden.Check(t, filepath.Join("testdata", "format_v"+string(rune('0'+verbose))+".golden"), tb.Format(verbose), *update)
 	}
 	tb.SetFormatter(func(k Key16, v uint64) string { return "session " + string(rune('a'+v)) })
 	if f := tb.Format(1); !strings.Contains(f, "session b") {
@@ -419,24 +420,7 @@ func TestFormat(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	checkGolden(t, filepath.Join("testdata", "format_empty.golden"), l.Format(2))
-}
-
-func checkGolden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs:\n--- got\n%s--- want\n%s", path, got, want)
-	}
+	golden.Check(t, filepath.Join("testdata", "format_empty.golden"), l.Format(2), *update)
 }
 
 // TestAllocs: the hot paths allocate nothing.

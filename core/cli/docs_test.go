@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/sessionlab/sessionlab/internal/testutil/golden"
 )
 
 var updateDocs = flag.Bool("update-docs", false, "rewrite the outputs of the examples in docs/cli.md")
@@ -105,7 +107,7 @@ func TestDocExamples(t *testing.T) {
 			continue
 		}
 		t.Errorf("docs/cli.md:%d: example differs (rerun with -update-docs if the change is intended):\n%s",
-			b.start, firstDiff(strings.Join(b.lines, "\n"), strings.Join(got, "\n")))
+			b.start, golden.FirstDiff(strings.Join(got, "\n"), strings.Join(b.lines, "\n")))
 	}
 	if changed {
 		if err := os.WriteFile(docsPath, []byte(strings.Join(lines, "\n")), 0o644); err != nil {

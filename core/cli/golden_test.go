@@ -5,11 +5,11 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/sessionlab/sessionlab/core/config"
+	"github.com/sessionlab/sessionlab/internal/testutil/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files (testdata/cli/*.out, *.jsonl, docs examples are never rewritten)")
@@ -65,43 +65,6 @@ func tail(s string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-// compareGolden compares got with the golden file, or rewrites it with
-// -update.
-func compareGolden(t *testing.T, golden, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run the test with -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs (rerun with -update if the change is intended):\n%s", golden, firstDiff(string(want), got))
-	}
-}
-
-// firstDiff describes the first line where want and got differ.
-func firstDiff(want, got string) string {
-	wl, gl := strings.Split(want, "\n"), strings.Split(got, "\n")
-	for i := 0; i < max(len(wl), len(gl)); i++ {
-		var w, g string
-		if i < len(wl) {
-			w = wl[i]
-		}
-		if i < len(gl) {
-			g = gl[i]
-		}
-		if w != g {
-			return "line " + strconv.Itoa(i+1) + ":\n  want: " + w + "\n  got:  " + g
-		}
-	}
-	return "(no line differs)"
-}
-
 // TestScripts runs every script of testdata/cli (the reproductions of VPP's
 // session_test.c and test_session.py cases, and sessionlab's own) and
 // compares the text output (echoed commands) with <script>.out and the
@@ -125,8 +88,8 @@ func TestScripts(t *testing.T) {
 				t.Errorf("%s: a script starts with a comment saying what it reproduces or shows", path)
 			}
 			base := strings.TrimSuffix(path, ".cli")
-			compareGolden(t, base+".out", runScript(t, path, false))
-			compareGolden(t, base+".jsonl", runScript(t, path, true))
+			golden.Check(t, base+".out", runScript(t, path, false), *update)
+			golden.Check(t, base+".jsonl", runScript(t, path, true), *update)
 		})
 	}
 }

@@ -5,32 +5,14 @@ import (
 	"encoding/json"
 	"flag"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/sessionlab/sessionlab/internal/testutil/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
-
-// golden compares got with testdata/name, or rewrites it under -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (go test ./core/config -run %s -update rewrites it):\n--- got\n%s", path, t.Name(), got)
-	}
-}
 
 func exampleFile(t testing.TB) *File {
 	src, err := os.ReadFile("../../examples/startup.conf")
@@ -58,12 +40,12 @@ func TestGoldenCheck(t *testing.T) {
 		if err := c.sm.WriteText(&txt); err != nil {
 			t.Fatal(err)
 		}
-		golden(t, c.name+".txt", txt.Bytes())
+		golden.Check(t, "testdata/"+c.name+".txt", txt.Bytes(), *update)
 		js, err := c.sm.JSON()
 		if err != nil {
 			t.Fatal(err)
 		}
-		golden(t, c.name+".json", js)
+		golden.Check(t, "testdata/"+c.name+".json", js, *update)
 	}
 }
 

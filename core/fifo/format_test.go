@@ -2,10 +2,11 @@ package fifo
 
 import (
 	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sessionlab/sessionlab/internal/testutil/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata")
@@ -46,17 +47,5 @@ func TestFormatGolden(t *testing.T) {
 	rx.Enqueue(data[:20])
 	step("segment fifo across the u32 wrap", rx, 2)
 
-	path := filepath.Join("testdata", "format.golden")
-	if *update {
-		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if got := b.String(); got != string(want) {
-		t.Fatalf("format output differs from %s (run with -update after checking):\n%s", path, got)
-	}
+	golden.Check(t, filepath.Join("testdata", "format.golden"), b.String(), *update)
 }

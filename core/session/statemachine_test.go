@@ -3,11 +3,12 @@ package session
 import (
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/sessionlab/sessionlab/internal/testutil/golden"
 )
 
 // The close state machine's transition table (spec §6.6), transcribed as
@@ -370,20 +371,7 @@ func TestTransitionTableGolden(t *testing.T) {
 		}
 		b.WriteString("\n")
 	}
-	got := b.String()
-	path := filepath.Join("testdata", "transition_table.md")
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Fatalf("transition table differs from %s:\n%s", path, got)
-	}
+	golden.Check(t, filepath.Join("testdata", "transition_table.md"), b.String(), *update)
 }
 
 func renderCell(from State, c cell) string {

@@ -6,11 +6,10 @@ import (
 	"errors"
 	"flag"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/sessionlab/sessionlab/internal/testutil/golden"
 	"github.com/sessionlab/sessionlab/reports/compare"
 	"github.com/sessionlab/sessionlab/reports/results"
 	"github.com/sessionlab/sessionlab/reports/results/resultstest"
@@ -270,23 +269,6 @@ func TestMissingMetric(t *testing.T) {
 	}
 }
 
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from golden:\n--- got\n%s", name, got)
-	}
-}
-
 // goldenReport: a 12-point sweep where head is 10% slower in throughput at
 // every point and one simulated count differs at one point.
 func goldenReport(t *testing.T) *compare.Report {
@@ -321,9 +303,9 @@ func TestFormats(t *testing.T) {
 	if err := r.WriteJSON(&js); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "report.txt", txt.Bytes())
-	golden(t, "report.md", mdb.Bytes())
-	golden(t, "report.json", js.Bytes())
+	golden.Check(t, "testdata/report.txt", txt.Bytes(), *update)
+	golden.Check(t, "testdata/report.md", mdb.Bytes(), *update)
+	golden.Check(t, "testdata/report.json", js.Bytes(), *update)
 
 	// The JSON contract: parse it as a consumer would.
 	var out struct {

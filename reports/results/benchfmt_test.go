@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sessionlab/sessionlab/internal/testutil/golden"
 	"github.com/sessionlab/sessionlab/reports/results"
 )
 
@@ -84,7 +85,7 @@ func TestBenchfmt(t *testing.T) {
 	if err := results.WriteBenchfmt(&buf, d); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "small.bench", buf.Bytes())
+	golden.Check(t, "testdata/small.bench", buf.Bytes(), *update)
 	config, lines := parseBenchfmt(t, buf.Bytes())
 	if config["scenario"] != "small" || config["goos"] != "linux" || config["mode"] != "sim" {
 		t.Errorf("configuration lines: %v", config)

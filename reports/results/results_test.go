@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sessionlab/sessionlab/internal/testutil/golden"
 	"github.com/sessionlab/sessionlab/reports/results"
 	"github.com/sessionlab/sessionlab/reports/results/resultstest"
 )
@@ -36,46 +37,12 @@ func small() *results.Document {
 	return resultstest.Build(s)
 }
 
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (run with -update after checking):\n%s", name, firstDiff(got, want))
-	}
-}
-
-func firstDiff(a, b []byte) string {
-	la, lb := strings.Split(string(a), "\n"), strings.Split(string(b), "\n")
-	for i := 0; i < max(len(la), len(lb)); i++ {
-		var x, y string
-		if i < len(la) {
-			x = la[i]
-		}
-		if i < len(lb) {
-			y = lb[i]
-		}
-		if x != y {
-			return "line " + strconv.Itoa(i+1) + ":\n got: " + x + "\nwant: " + y
-		}
-	}
-	return "(same lines)"
-}
-
 func TestGoldenJSON(t *testing.T) {
 	b, err := results.Marshal(small())
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "small.json", b)
+	golden.Check(t, "testdata/small.json", b, *update)
 }
 
 func TestSaveLoadRoundTrip(t *testing.T) {
@@ -95,7 +62,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 			if !reflect.DeepEqual(got, d) {
 				a, _ := json.Marshal(got)
 				b, _ := json.Marshal(d)
-				t.Fatalf("round trip changed the document:\n%s", firstDiff(a, b))
+				t.Fatalf("round trip changed the document:\n%s", golden.FirstDiff(string(a), string(b)))
 			}
 		})
 	}
@@ -386,7 +353,7 @@ func TestCSV(t *testing.T) {
 	if err := results.WriteCSV(&buf, d); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "small.csv", buf.Bytes())
+	golden.Check(t, "testdata/small.csv", buf.Bytes(), *update)
 	rows, err := csv.NewReader(&buf).ReadAll()
 	if err != nil {
 		t.Fatal(err)

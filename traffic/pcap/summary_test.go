@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
-	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/sessionlab/sessionlab/internal/testutil/golden"
 	"github.com/sessionlab/sessionlab/traffic/pcap"
 	"github.com/sessionlab/sessionlab/traffic/synth"
 )
@@ -65,19 +65,7 @@ func TestSummaryGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := buf.Bytes()
-	golden := filepath.Join("testdata", "summary.golden.json")
-	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("summary differs from %s:\n%s", golden, got)
-	}
+	golden.Check(t, filepath.Join("testdata", "summary.golden.json"), got, *update)
 }
 
 func TestSummaryCountsBadRecords(t *testing.T) {

@@ -7,13 +7,13 @@ import (
 	"flag"
 	"net"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
+
+	"github.com/sessionlab/sessionlab/internal/testutil/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata/")
@@ -153,25 +153,7 @@ func TestGolden(t *testing.T) {
 	r := NewReplier(macB, netip.MustParseAddr("10.201.0.2"))
 	n = r.Respond(syn, buf)
 	emit("replier: rst|ack to the syn", buf[:n])
-	checkGolden(t, "frames.golden", out.String())
-}
-
-func checkGolden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Fatalf("%s differs from the golden file (run with -update if the change is intended):\n%s", path, got)
-	}
+	golden.Check(t, "testdata/frames.golden", out.String(), *update)
 }
 
 // checkChecksums verifies the IPv4 header and L4 checksums of a frame with
