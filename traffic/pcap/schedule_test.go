@@ -8,8 +8,6 @@ import (
 	"testing"
 
 	"github.com/goccy/go-yaml"
-	"github.com/gopacket/gopacket"
-	"github.com/gopacket/gopacket/layers"
 
 	"github.com/sessionlab/sessionlab/traffic/packet"
 	pt "github.com/sessionlab/sessionlab/traffic/packet/packettest"
@@ -149,20 +147,6 @@ func TestScheduleEmptySource(t *testing.T) {
 	}
 }
 
-// gopacketChecksumsOK verifies a frame's checksums with gopacket.
-func gopacketChecksumsOK(t *testing.T, frame []byte) bool {
-	t.Helper()
-	pk := gopacket.NewPacket(frame, layers.LinkTypeEthernet, gopacket.Default)
-	switch l := pk.TransportLayer().(type) {
-	case *layers.TCP:
-		_ = l.SetNetworkLayerForChecksum(pk.NetworkLayer())
-	case *layers.UDP:
-		_ = l.SetNetworkLayerForChecksum(pk.NetworkLayer())
-	}
-	err, mm := pk.VerifyChecksums()
-	return err == nil && len(mm) == 0
-}
-
 // TestUniqueIPRewriting loops a two-way conversation three times. Every pass
 // must be a new set of flows, the same in both directions, with ports kept
 // and checksums right; "clients" must leave the servers alone.
@@ -220,7 +204,7 @@ func TestUniqueIPRewriting(t *testing.T) {
 			if err := packet.Decode(p.Data, packet.LinkEthernet, &q); err != nil || q.Src != p.Src || q.Dst != p.Dst {
 				t.Errorf("%v pass %d: frame bytes not rewritten (%v -> %v)", mode, pass, q.Src, q.Dst)
 			}
-			if !gopacketChecksumsOK(t, p.Data) {
+			if !pt.ChecksumsOK(p.Data) {
 				t.Errorf("%v pass %d packet %d: bad checksums after rewriting", mode, pass, i%4)
 			}
 			// One flow per direction pair per pass: key on the client->server tuple.

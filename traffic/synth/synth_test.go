@@ -14,26 +14,12 @@ import (
 	"time"
 
 	"github.com/goccy/go-yaml"
-	"github.com/gopacket/gopacket"
-	"github.com/gopacket/gopacket/layers"
 
 	"github.com/sessionlab/sessionlab/traffic/packet"
+	pt "github.com/sessionlab/sessionlab/traffic/packet/packettest"
 	"github.com/sessionlab/sessionlab/traffic/pcap"
 	"github.com/sessionlab/sessionlab/traffic/synth"
 )
-
-func gopacketChecksumsOK(t testing.TB, frame []byte) bool {
-	t.Helper()
-	pk := gopacket.NewPacket(frame, layers.LinkTypeEthernet, gopacket.Default)
-	switch l := pk.TransportLayer().(type) {
-	case *layers.TCP:
-		_ = l.SetNetworkLayerForChecksum(pk.NetworkLayer())
-	case *layers.UDP:
-		_ = l.SetNetworkLayerForChecksum(pk.NetworkLayer())
-	}
-	err, mm := pk.VerifyChecksums()
-	return err == nil && len(mm) == 0
-}
 
 // all returns every packet of opt (copied).
 func all(t testing.TB, opt synth.Options) ([]packet.Packet, synth.Stats) {
@@ -121,7 +107,7 @@ func TestFramesAreValid(t *testing.T) {
 		t.Fatalf("stats %+v for %d packets", st, len(pkts))
 	}
 	for i := range pkts {
-		if !gopacketChecksumsOK(t, pkts[i].Data) {
+		if !pt.ChecksumsOK(pkts[i].Data) {
 			t.Fatalf("packet %d (%v): bad checksums", i, pkts[i].Tuple())
 		}
 	}

@@ -5,7 +5,8 @@
 // case (several VLAN tags, IPv6 extension header chains, fragments, bad
 // lengths) and know exactly which byte offset each header starts at. Finish
 // fills in lengths' checksums through packet.SetChecksums; tests that check
-// checksums verify them with gopacket, not with this package.
+// checksums verify them with gopacket (ChecksumMismatches, ChecksumsOK), not
+// with packet's own code.
 package packettest
 
 import (
