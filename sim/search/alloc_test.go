@@ -9,16 +9,7 @@ import (
 // allocating: classifying a load, finding a target's relevant bounds, and
 // a selector's nomination while it keeps measuring the same load.
 func TestZeroAllocs(t *testing.T) {
-	db := &database{}
-	for i := range 40 {
-		for range 11 {
-			loss := 0.0
-			if i > 25 {
-				loss = 0.01
-			}
-			db.add(i*100, trialRec{intended: time.Second, effective: time.Second, loss: loss})
-		}
-	}
+	db := stepDatabase()
 	tg := target{lossRatio: 0, exceedRatio: 0.5, width: 64, trial: time.Second, sum: 21 * time.Second}
 	ls := db.at(500)
 	if n := testing.AllocsPerRun(100, func() { _ = ls.class(&tg) }); n != 0 {
@@ -40,4 +31,20 @@ func TestZeroAllocs(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { _, _ = sel.nominate(db, 10000, 2) }); n != 0 {
 		t.Errorf("nominate: %v allocs", n)
 	}
+}
+
+// stepDatabase is a search's database of 40 loads (0 to 3900 by 100) with
+// 11 one-second trials each: no loss up to 2500, 1% above.
+func stepDatabase() *database {
+	db := &database{}
+	for i := range 40 {
+		for range 11 {
+			loss := 0.0
+			if i > 25 {
+				loss = 0.01
+			}
+			db.add(i*100, trialRec{intended: time.Second, effective: time.Second, loss: loss})
+		}
+	}
+	return db
 }

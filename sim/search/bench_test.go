@@ -83,16 +83,7 @@ func BenchmarkSearchCost(b *testing.B) {
 // finding its relevant bounds and nominating, on a database of 40 loads
 // with 11 trials each.
 func BenchmarkNominate(b *testing.B) {
-	db := &database{}
-	for i := range 40 {
-		for range 11 {
-			loss := 0.0
-			if i > 25 {
-				loss = 0.01
-			}
-			db.add(i*100, trialRec{intended: time.Second, effective: time.Second, loss: loss})
-		}
-	}
+	db := stepDatabase()
 	tg := target{exceedRatio: 0.5, width: 64, trial: time.Second, sum: 21 * time.Second}
 	sel := &selector{ts: []target{tg}, pend: none}
 	sel.setHints(2500, 2600, 2, 10000)
