@@ -212,21 +212,37 @@ func (t *Table[K]) Format(verbose int) string {
 			}
 		}
 	}
-	s := t.Stats()
-	fmt.Fprintf(&b, "    %d active elements %d active buckets\n", activeElts, activeBuckets)
-	fmt.Fprintf(&b, "    %d free lists\n", s.FreeLists)
-	for l2 := 0; l2 < s.FreeLists; l2++ {
+	writeSummary(&b, t.Stats(), activeElts, activeBuckets, linear, verbose)
+	return b.String()
+}
+
+// FormatStats prints a table known only by its name and statistics as
+// Format prints it at verbose 0.
+func FormatStats(name string, s Stats) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Hash table '%s'\n", name)
+	writeSummary(&b, s, s.Pairs, s.ActiveBuckets, s.LinearBuckets, 0)
+	return b.String()
+}
+
+// writeSummary writes the lines of Format after the buckets: the counts
+// (active elements and buckets, linear buckets: those of s at verbose 0,
+// counted while printing the buckets otherwise), the free lists (empty
+// ones too when verbose), the arena and sessionlab's counters.
+func writeSummary(b *strings.Builder, s Stats, activeElts, activeBuckets, linear uint64, verbose int) {
+	fmt.Fprintf(b, "    %d active elements %d active buckets\n", activeElts, activeBuckets)
+	fmt.Fprintf(b, "    %d free lists\n", s.FreeLists)
+	for l2 := 0; l2 < s.FreeLists && l2 < len(s.FreeArrays); l2++ {
 		if s.FreeArrays[l2] != 0 || verbose > 0 {
-			fmt.Fprintf(&b, "       [len %d] %d free elts\n", 1<<l2, s.FreeArrays[l2])
+			fmt.Fprintf(b, "       [len %d] %d free elts\n", 1<<l2, s.FreeArrays[l2])
 		}
 	}
-	fmt.Fprintf(&b, "    %d linear search buckets\n", linear)
-	fmt.Fprintf(&b, "    arena: base 0, next %x\n", s.ArenaUsed)
-	fmt.Fprintf(&b, "           used %d b (%d Mbytes) of %d b (%d Mbytes)\n",
+	fmt.Fprintf(b, "    %d linear search buckets\n", linear)
+	fmt.Fprintf(b, "    arena: base 0, next %x\n", s.ArenaUsed)
+	fmt.Fprintf(b, "           used %d b (%d Mbytes) of %d b (%d Mbytes)\n",
 		s.ArenaUsed, s.ArenaUsed>>20, s.ArenaTotal, s.ArenaTotal>>20)
-	fmt.Fprintf(&b, "    %d adds, %d replaces, %d deletes, %d splits, %d table-full\n",
+	fmt.Fprintf(b, "    %d adds, %d replaces, %d deletes, %d splits, %d table-full\n",
 		s.Adds, s.Replaces, s.Deletes, s.Splits, s.TableFull)
-	return b.String()
 }
 
 // formatPair prints a pair as VPP's format_bihash_kvp_* does, or with the

@@ -903,30 +903,10 @@ func (x *Executor) bihashes() []bihashEntry {
 	}
 	if st, ok := x.l.PortTableStats(); ok {
 		out = append(out, bihashEntry{name: "local-endpoints", stats: st, format: func(int) string {
-			return formatStats("local endpoints table", st)
+			return bihash.FormatStats("local endpoints table", st)
 		}})
 	}
 	return out
-}
-
-// formatStats renders VPP's show bihash (verbose 0) from statistics alone.
-func formatStats(name string, s bihash.Stats) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "Hash table '%s'\n", name)
-	fmt.Fprintf(&b, "    %d active elements %d active buckets\n", s.Pairs, s.ActiveBuckets)
-	fmt.Fprintf(&b, "    %d free lists\n", s.FreeLists)
-	for l2 := 0; l2 < s.FreeLists && l2 < len(s.FreeArrays); l2++ {
-		if s.FreeArrays[l2] != 0 {
-			fmt.Fprintf(&b, "       [len %d] %d free elts\n", 1<<l2, s.FreeArrays[l2])
-		}
-	}
-	fmt.Fprintf(&b, "    %d linear search buckets\n", s.LinearBuckets)
-	fmt.Fprintf(&b, "    arena: base 0, next %x\n", s.ArenaUsed)
-	fmt.Fprintf(&b, "           used %d b (%d Mbytes) of %d b (%d Mbytes)\n",
-		s.ArenaUsed, s.ArenaUsed>>20, s.ArenaTotal, s.ArenaTotal>>20)
-	fmt.Fprintf(&b, "    %d adds, %d replaces, %d deletes, %d splits, %d table-full\n",
-		s.Adds, s.Replaces, s.Deletes, s.Splits, s.TableFull)
-	return b.String()
 }
 
 func cmdShowBihash(x *Executor, s *scanner, r *Result) *Error {
