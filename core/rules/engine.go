@@ -1,491 +1,239 @@
 package rules
 
 import (
-	"math/bits"
 	"slices"
 	"sort"
 )
 
-func bitsTrailing(m uint64) int { return bits.TrailingZeros64(m) }
+// The fast engine.
+//
+// A lookup wants, among the rules that match a key, the one with the
+// smallest tree label (see the package comment). In ACL-shaped sets a key
+// matches only a handful of rules, but they come from different mask
+// classes (remote prefix wide or narrow, local prefix wide or narrow, ports
+// exact or not): a tuple-space search pays one hash probe per class whether
+// or not the class holds a match, about ten per lookup, and its tables are
+// scattered over memory.
+//
+// This engine is a decision tree over the rules, in the style of packet
+// classifiers' cut trees (HiCuts, EffiCuts), but without copying rules.
+// Every inner node is a cut: a table indexed by some bits of one address
+// (or keyed by a prefix, or by a port), with one kid per value. A rule goes
+// to the kid whose region holds its whole range, or, if the cut would split
+// its range (its prefix is too short, its port a wildcard), to the node's
+// stay, which is another subtree. A key falls in exactly one kid of each cut
+// and must also search the cut's stay. The builder (engine_build.go) picks
+// each cut by an estimate of the lookup cost it leads to, so the root ends up
+// as a short chain of cuts linked by their stays, one per class of rules:
+// for the ACL-shaped sets, local /24 and longer, then remote /12 and longer,
+// then local /8..., then the exact local port, and so on, with small kids,
+// mostly single rules. A lookup (engine_lookup.go) reads the key's kid entry
+// in every cut of that chain, which it keeps flattened into arrays (chain),
+// then scans those kids.
+//
+// Kids are named by refs carrying the kind of node, and their parents' table
+// entries carry a lower bound of their labels (bref): a kid that cannot beat
+// the best match found so far is dropped without touching its memory. Leaves
+// are runs of packed rules in one slab, two per cache line for IPv4, sorted
+// by label; the rules' action and hit counters (heads) sit beside the slab
+// and are touched only for the winner.
+//
+// Updates follow a rule's route from the root, which depends only on the
+// rule's box, and fix counts and label bounds on the way. A subtree is
+// rebuilt from its rules when it has doubled (or shrunk to a quarter) since
+// it was built, which keeps the cuts fitting the rules at amortised O(log n)
+// rebuilds per rule. Labels never steer the shape, so the tree's relabelling
+// only moves a rule within its leaf and lowers bounds.
 
-// The fast engine: a two-level tuple-space search with priorities.
-//
-// A rule's priority is its tree label (smaller wins; see the package
-// comment). Level one groups rules by remote prefix: one hash table per remote
-// prefix length ("rclass") maps a masked remote address to its group, the
-// rules sharing that remote prefix. Level two searches a group: a small group
-// is an array sorted by label, scanned until a rule matches (the first match
-// is the group's best) or the labels reach the best match so far; a big group
-// is itself a set of hash tables, one per local prefix length ("lclass"), whose
-// buckets hold the rules of one (remote, local) prefix pair, differing only in
-// ports.
-//
-// A lookup probes every remote length, longest first. Each group's smallest
-// label sits in its slot next to the key, so a group that cannot beat the best
-// match so far costs no more than the probe. Sibling order in the tree follows
-// remote upper bounds, so the rules of a longer matching remote prefix
-// usually carry smaller labels than those of the shorter ones that contain it:
-// the first group searched usually holds the winner and the others are then
-// skipped by their minima. That is a matter of speed only; the answer is exact
-// whatever the labels look like, since every group and class is skipped only
-// when its minimum (a lower bound) cannot beat the best match.
-//
-// Minima of classes and big groups are lower bounds: a removal, or a relabel
-// that raises a label, may leave them too low, which only costs a probe; they
-// are recomputed once enough such changes accumulate.
-
-// head is one rule in the engine.
+// head is a rule's action and hit counter, as a lookup returns it.
 type head struct {
-	label  uint64 // > 0
-	ports  uint32 // remote port << 16 | local port, 0 halves for wildcards
-	pmask  uint32 // 0xFFFF halves for exact ports, 0 for wildcards
 	action Action
 	id     int32 // tree node
-	more   int32 // in buckets: -1 none, >= 0 chain in arena.h, <= -2 port table -more-2
-	combos uint8 // with a port table: which port specs it holds (bit i = specMasks[i])
-	llen   uint8 // in small groups: the local prefix length
 	hits   uint64
 }
 
-// specMasks turn a key's ports into the four port specs a rule can have:
-// both exact, remote exact only, local exact only, both wildcards.
-var specMasks = [4]uint32{0xFFFFFFFF, 0xFFFF0000, 0x0000FFFF, 0}
-
-func specOf(pmask uint32) uint8 {
-	switch pmask {
-	case 0xFFFFFFFF:
-		return 0
-	case 0xFFFF0000:
-		return 1
-	case 0x0000FFFF:
-		return 2
-	}
-	return 3
+// erec is the engine's record of a rule: its label and box (which fix its
+// place), and its head while the rule is being moved between leaves.
+type erec struct {
+	label uint64 // > 0 while the rule is in the engine
+	h     head
+	b     box
 }
 
-func portsOf(b *box) (ports, pmask uint32) {
-	ports = uint32(b.rport)<<16 | uint32(b.lport)
-	if b.rport != 0 {
-		pmask |= 0xFFFF0000
-	}
-	if b.lport != 0 {
-		pmask |= 0xFFFF
-	}
-	return ports, pmask
+// pent is a rule as a leaf packs it: the label, and the masked addresses
+// and ports with their masks; a key matches when key&mask == value in all
+// three, a handful of ALU operations. For IPv4 it is 32 bytes, two rules per
+// cache line; the rule's head sits at the same index in engine.heads, so a
+// lookup touches it only for the winner.
+type pent[K fkey] struct {
+	label        uint64
+	rmt, rmask   K
+	lcl, lmask   K
+	ports, pmask uint32
 }
 
-// fkey is a masked address: a4 for IPv4, a6 for IPv6.
-type fkey interface {
-	comparable
-	hash() uint64
-}
-
-type a4 uint32
-
-func (a a4) hash() uint64 { return mix64(uint64(a)) }
-
-type a6 u128
-
-func (a a6) hash() uint64 { return mix64(mum(a.hi, a.lo)) }
-
-func fpOf(h uint64) uint8 { return uint8(h) | 0x80 }
-
-type kv[K fkey, V any] struct {
-	key K
-	val V
-}
-
-// tab is an open-addressing hash table in groups of 8 slots, Swiss-table
-// style, at most 7/8 full: next to the slots, a byte per slot holds 0 for an empty slot, 1 for
-// a deleted one, or 7 bits of the key's hash with the top bit set. A probe
-// loads a group's 8 bytes as one word and finds the slots whose byte matches
-// with a few arithmetic operations (no per-slot branches); it touches a slot
-// only when its byte matches. Probing a table that holds no match for the key
-// (the common case) therefore costs one load from an array many times
-// smaller than the slots, which stays in cache even at 100k rules. Groups are
-// probed linearly; deleted slots count as full.
-type tab[K fkey, V any] struct {
-	fp    []uint8
-	slots []kv[K, V]
-	shift uint8 // 64 - log2(number of groups)
-	used  int   // live + deleted slots
-	live  int
-}
+// ref names a subtree: 0 is none; otherwise the top bits say what it is and
+// the rest where: a leaf (its offset in engine.slab), a direct cut on the
+// remote or the local address (an index in engine.dn), or another cut (an
+// index in engine.on). Carrying the kind in the reference lets a lookup
+// dispatch before it loads the node.
+type ref = uint32
 
 const (
-	lsb8 = 0x0101010101010101
-	msb8 = 0x8080808080808080
+	tagShift     = 29
+	tagLeaf  ref = 1 << tagShift
+	tagRmt   ref = 2 << tagShift
+	tagLcl   ref = 3 << tagShift
+	tagOther ref = 4 << tagShift
+	idxMask  ref = 1<<tagShift - 1
+	maxDepth     = 40 // cuts on any path: the bound of a lookup's stack
 )
 
-// matchByte returns a word with the top bit set in every byte of w equal to b
-// (and possibly in a byte above an equal one; callers verify the key).
-func matchByte(w uint64, b uint8) uint64 {
-	x := w ^ (lsb8 * uint64(b))
-	return (x - lsb8) &^ x & msb8
+// buildDepth is the depth past which subtrees are built as leaves however
+// big (at most maxDepth; a variable so tests can make big leaves).
+var buildDepth = maxDepth
+
+// bref (bounded ref) is a kid as its parent's table holds it: its ref in
+// the low 32 bits and, in the high 32, a lower bound of its labels (label >>
+// boundShift; labels are at most 2^62). A lookup skips a kid whose bound
+// shows it cannot beat the best match so far without touching the kid's
+// memory.
+type bref = uint64
+
+const boundShift = 31
+
+// mkent returns the entry of subtree r whose smallest label is lo.
+func mkent(r ref, lo uint64) bref {
+	if r == 0 {
+		return 0
+	}
+	return lo>>boundShift<<32 | uint64(r)
 }
 
-// emptyBytes returns the top bits of the bytes of w that are 0 (empty).
-func emptyBytes(w uint64) uint64 { return matchByte(w, 0) }
+// lower returns k with its bound lowered to cover label.
+func lower(k bref, label uint64) bref { return min(k>>32, label>>boundShift)<<32 | k&0xFFFFFFFF }
 
-func group8(fp []uint8, g int) uint64 {
-	b := fp[g*8 : g*8+8]
-	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
-		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+// A leaf is a run of pents in the slab, its rules sorted by label, of
+// exactly its size: most leaves hold one rule. Its ref holds the index of
+// its first rule and its number of rules, so reaching a leaf costs no
+// header. Leaves of more than leafMax rules (only where no cut separates
+// them) are kBig nodes that hold a run. Slot 0 is never used, so that slab
+// index 0 never names a rule.
+const (
+	runShift     = 24
+	runMask  ref = 1<<runShift - 1
+	leafMax      = 31
+	noLabel      = ^uint64(0) // above every label: the best match before one is found
+)
+
+func leafRef(first, n int) ref { return tagLeaf | ref(n)<<runShift | ref(first) }
+
+// span returns the first slot and the number of rules of leaf r.
+func span(r ref) (first, n int) { return int(r & runMask), int(r>>runShift) & leafMax }
+
+// dnode is a direct cut: a table indexed by bits [off, off+s) of one
+// address, for the rules that lie in the prefix pfx (the first off bits) and
+// whose prefix is at least off+s long; the other rules stay. For IPv4 the
+// fields a lookup reads fit in the first 48 bytes.
+type dnode[K fkey] struct {
+	min    uint64 // lower bound of the labels in the subtree
+	pfx    K
+	pmask  K // mask of the first off bits
+	stay   ref
+	sh, rs uint8 // the index is word << sh >> rs
+	hi     bool  // IPv6: the bits are in the high word
+	_      uint8
+	kids   []bref
+	n      int32 // rules in the subtree
+	built  int32 // n when the subtree was last built
+	off, s uint8 // bits [off, off+s) in the 128-bit space of boxes
 }
 
-// find returns the slot of k, or (-1, first free slot on k's probe path).
-func (t *tab[K, V]) find(k K) (at, free int) {
-	h := k.hash()
-	f := fpOf(h)
-	ng := len(t.fp) / 8
-	free = -1
-	for g := int(h >> t.shift); ; g = (g + 1) & (ng - 1) {
-		w := group8(t.fp, g)
-		for m := matchByte(w, f); m != 0; m &= m - 1 {
-			i := g*8 + bitsTrailing(m)/8
-			if t.fp[i] == f && t.slots[i].key == k {
-				return i, -1
-			}
-		}
-		if free < 0 {
-			if m := matchByte(w, 1) | emptyBytes(w); m != 0 {
-				free = g*8 + bitsTrailing(m)/8
-			}
-		}
-		if emptyBytes(w) != 0 {
-			return -1, free
-		}
-	}
+// nkind is the kind of a cut.
+type nkind uint8
+
+const (
+	kLeaf nkind = iota // no cut
+	kRmt               // direct cuts
+	kLcl
+	kRmtHash // hash table keyed by the prefix of one length
+	kLclHash
+	kRport // port table keyed by an exact port
+	kLport
+	kBig // not a cut: a leaf too big for a ref
+)
+
+// onode is a hash or port cut.
+type onode[K fkey] struct {
+	min   uint64
+	kind  nkind
+	sh    uint8 // port cuts: port = ports >> sh
+	off   uint8 // hash cuts: the prefix length (128-bit space)
+	stay  ref
+	pmask K // hash cuts: the length's mask
+	htab  *tab[K, bref]
+	ptab  []pslot
+	n     int32
+	built int32
+	first int32 // kBig: its run
+	cnt   int32
 }
 
-// insert returns the slot of k, adding it (with a zero value) if missing.
-func (t *tab[K, V]) insert(k K) (i int, added bool) {
-	if 8*(t.used+1) > 7*len(t.slots) {
-		t.grow()
-	}
-	at, free := t.find(k)
-	if at >= 0 {
-		return at, false
-	}
-	if t.fp[free] == 0 {
-		t.used++
-	}
-	t.slots[free] = kv[K, V]{key: k}
-	t.fp[free] = fpOf(k.hash())
-	t.live++
-	return free, true
+// cprobe is one cut of the root's chain of stays, flattened: the lookup
+// runs through the chain as a plain loop over an array, the cheapest way to
+// read the one kid entry per cut that every key needs. A final leaf stay is
+// a probe of kind kLeaf whose entry is ent.
+type cprobe[K fkey] struct {
+	kind   nkind
+	sh, rs uint8
+	pos    uint8 // place in the chain
+	sel    uint8 // IPv4 address cuts: 0 for the remote address, 32 for the local
+	pfx    K
+	pmask  K
+	ent    bref
+	kids   []bref
+	htab   *tab[K, bref]
+	ptab   []pslot
 }
 
-func (t *tab[K, V]) grow() {
-	old, oldfp := t.slots, t.fp
-	n := 16
-	if 2*t.live > len(old) {
-		n = 2 * len(old)
-	} else if len(old) > n {
-		n = len(old)
-	}
-	t.slots, t.fp = make([]kv[K, V], n), make([]uint8, n)
-	t.shift = uint8(64 - log2(n/8))
-	t.used, t.live = 0, 0
-	for i := range old {
-		if oldfp[i] >= 0x80 {
-			_, free := t.find(old[i].key)
-			t.slots[free], t.fp[free] = old[i], oldfp[i]
-			t.used++
-			t.live++
-		}
-	}
-}
+// chainMax is the longest root chain a lookup walks as a flat array;
+// longer chains (pathological sets) are searched as any other subtree.
+// flatMax (at most chainMax) is a variable so tests can take that path.
+const chainMax = 16
 
-// del empties slot i (marking it deleted if its group is full, so probe
-// paths through the group stay intact).
-func (t *tab[K, V]) del(i int) {
-	var zero kv[K, V]
-	t.slots[i] = zero
-	t.live--
-	if emptyBytes(group8(t.fp, i/8)) != 0 {
-		t.fp[i] = 0
-		t.used--
-		return
-	}
-	t.fp[i] = 1
-}
-
-func log2(n int) int {
-	l := 0
-	for 1<<l < n {
-		l++
-	}
-	return l
-}
-
-// chainMax is the most rules a bucket keeps after its first in a chain
-// (scanned in label order). Bigger buckets (many rules on one address pair
-// with different ports, typically "any to any port N") keep them in a port
-// table instead: a rule's ports value identifies it within its bucket, and a
-// key can only match the four port specs (rport, lport), (rport, any),
-// (any, lport) and (any, any), so a lookup probes the table at most four
-// times however many rules the bucket holds.
-const chainMax = 3
-
-// arena holds the bucket entries after the first: chains and port tables.
-type arena struct {
-	h     []head
-	free  []int32
-	tabs  [][]head // open addressing by ports; label 0 = empty
-	tfree []int32
-}
-
-func (a *arena) alloc(h head) int32 {
-	if k := len(a.free); k > 0 {
-		i := a.free[k-1]
-		a.free = a.free[:k-1]
-		a.h[i] = h
-		return i
-	}
-	a.h = append(a.h, h)
-	return int32(len(a.h) - 1)
-}
-
-// portSlot is Fibonacci hashing: ports vary in both halves, and the multiply
-// carries every bit into the top bits kept.
-func portSlot(ports uint32, n int) int {
-	return int(uint64(ports) * 0x9E3779B97F4A7C15 >> (64 - bits.TrailingZeros(uint(n))))
-}
-
-// portFind returns the entry of tab with exactly these ports, or nil.
-func portFind(tab []head, ports uint32) *head {
-	m := len(tab) - 1
-	for i := portSlot(ports, len(tab)); ; i = (i + 1) & m {
-		h := &tab[i]
-		if h.label == 0 {
-			return nil
-		}
-		if h.ports == ports {
-			return h
-		}
-	}
-}
-
-// collect appends the bucket's rules (the inline one first) to buf and frees
-// their arena storage; store writes them back.
-func (a *arena) collect(s *head, buf []head) []head {
-	buf = append(buf, *s)
-	switch {
-	case s.more >= 0:
-		for j := s.more; j >= 0; {
-			buf = append(buf, a.h[j])
-			next := a.h[j].more
-			a.h[j] = head{}
-			a.free = append(a.free, j)
-			j = next
-		}
-	case s.more <= -2:
-		t := -s.more - 2
-		for _, h := range a.tabs[t] {
-			if h.label != 0 {
-				buf = append(buf, h)
-			}
-		}
-		a.tabs[t] = nil
-		a.tfree = append(a.tfree, t)
-	}
-	for i := range buf {
-		buf[i].more, buf[i].combos = -1, 0
-	}
-	return buf
-}
-
-// store writes ents (at least one) into the bucket: sorted by label, the
-// first inline, the rest chained or, past chainMax, in a port table.
-func (a *arena) store(s *head, ents []head) {
-	sortHeads(ents)
-	rest := ents[1:]
-	next := int32(-1)
-	if len(rest) <= chainMax {
-		for i := len(rest) - 1; i >= 0; i-- {
-			h := rest[i]
-			h.more = next
-			next = a.alloc(h)
-		}
-	} else {
-		n := 8
-		for n < 2*len(rest) {
-			n *= 2
-		}
-		tab := make([]head, n)
-		combos := uint8(0)
-		for _, h := range rest {
-			combos |= 1 << specOf(h.pmask)
-			m := n - 1
-			i := portSlot(h.ports, n)
-			for tab[i].label != 0 {
-				i = (i + 1) & m
-			}
-			tab[i] = h
-		}
-		var t int32
-		if k := len(a.tfree); k > 0 {
-			t = a.tfree[k-1]
-			a.tfree = a.tfree[:k-1]
-			a.tabs[t] = tab
-		} else {
-			a.tabs = append(a.tabs, tab)
-			t = int32(len(a.tabs) - 1)
-		}
-		next = -t - 2
-		*s = ents[0]
-		s.more, s.combos = next, combos
-		return
-	}
-	*s = ents[0]
-	s.more, s.combos = next, 0
-}
-
-func sortHeads(ents []head) {
-	sort.Slice(ents, func(i, j int) bool { return ents[i].label < ents[j].label })
-}
-
-// find returns the bucket entry of rule id, or nil.
-func (a *arena) find(s *head, id int32) *head {
-	if s.id == id {
-		return s
-	}
-	switch {
-	case s.more >= 0:
-		for j := s.more; j >= 0; j = a.h[j].more {
-			if a.h[j].id == id {
-				return &a.h[j]
-			}
-		}
-	case s.more <= -2:
-		tab := a.tabs[-s.more-2]
-		for i := range tab {
-			if tab[i].label != 0 && tab[i].id == id {
-				return &tab[i]
-			}
-		}
-	}
-	return nil
-}
-
-// matchBucket returns the best rule of the bucket whose ports match, if it
-// beats best.
-func (a *arena) matchBucket(h *head, ports uint32, win *head, best uint64) (*head, uint64) {
-	if h.label >= best {
-		return win, best
-	}
-	if ports&h.pmask == h.ports {
-		return h, h.label
-	}
-	if h.more >= 0 {
-		for h = &a.h[h.more]; h.label < best; h = &a.h[h.more] {
-			if ports&h.pmask == h.ports {
-				return h, h.label
-			}
-			if h.more < 0 {
-				break
-			}
-		}
-		return win, best
-	}
-	if h.more == -1 {
-		return win, best
-	}
-	tab := a.tabs[-h.more-2]
-	for c := h.combos; c != 0; c &= c - 1 {
-		if p := portFind(tab, ports&specMasks[bits.TrailingZeros8(c)]); p != nil && p.label < best {
-			win, best = p, p.label
-		}
-	}
-	return win, best
-}
-
-// groupMax is the size past which a group leaves its sorted array for
-// per-local-length hash tables (and groupMax/4 the size it comes back at).
-// A variable so tests can make big groups common.
-var groupMax = 16
-
-// gent is a rule in a small group: its local prefix and the rule.
-type gent[K fkey] struct {
-	lcl, lmask K
-	head
-}
-
-// group holds the rules of one remote prefix.
-type group[K fkey] struct {
-	min  uint64    // lower bound of the labels (exact for small groups)
-	ents []gent[K] // small group: sorted by label
-	lcs  []*lclass[K]
-	n    int
-}
-
-// lclass is, in a big group, the hash table of one local prefix length; its
-// buckets hold the rules of one local prefix (they differ in ports).
-type lclass[K fkey] struct {
-	tab[K, head]
-	zero   *head // for the length-0 class: its only bucket (the key is always 0)
-	min    uint64
-	llen   uint8
-	mask   K
-	pos    int
-	nrules int
-}
-
-// rclass is the hash table of one remote prefix length: remote prefix ->
-// (smallest label of the group, group).
-type rclass[K fkey] struct {
-	tab[K, gref[K]]
-	zero   *gref[K] // for the length-0 class: its only group (the key is always 0)
-	min    uint64
-	rlen   uint8
-	mask   K
-	nrules int
-}
-
-// gref is a group as its rclass slot holds it: the smallest label, and the
-// group, or, for a group of one rule (most groups), the rule itself inline
-// (g nil), which saves a lookup two dependent cache misses.
-type gref[K fkey] struct {
-	min uint64
-	g   *group[K]
-	one gent[K]
-}
-
-// expand gives a single-rule group its group object before a change.
-func (s *gref[K]) expand() *group[K] {
-	if s.g == nil {
-		s.g = &group[K]{min: s.one.label, ents: []gent[K]{s.one}, n: 1}
-		s.one = gent[K]{}
-	}
-	return s.g
-}
-
-// compact moves a group that is down to one rule back inline.
-func (s *gref[K]) compact() {
-	if g := s.g; g != nil && g.lcs == nil && len(g.ents) == 1 {
-		s.one, s.g = g.ents[0], nil
-	}
-	if s.g == nil {
-		s.min = s.one.label
-	} else {
-		s.min = s.g.min
-	}
-}
+var flatMax = chainMax
 
 // engine is the fast index of one table.
 type engine[K fkey] struct {
-	rcs    []*rclass[K] // by remote length, longest first
-	ar     arena
+	chain  []cprobe[K] // the root's chain, rebuilt after every update
+	cdir   []cprobe[K] // its direct cuts, its hash cuts and its port cuts,
+	chash  []cprobe[K] // each with pos, its place in the chain
+	cport  []cprobe[K]
+	cleaf  bref // its final leaf (0 if it ends with a cut), at place len(chain)-1
+	dn     []dnode[K]
+	dfree  []ref
+	on     []onode[K]
+	ofree  []ref
+	slab   []pent[K]
+	heads  []head        // beside slab
+	sfree  map[int][]int // free runs by length
+	root   ref
+	recs   []erec // by tree node index
 	keyOf  func(*box) (rmt, lcl K)
 	maskOf func(n uint8) K
+	base   uint8 // 96 for IPv4, 0 for IPv6
 	nrules int
 	stale  int
-	buf    []head
+
+	rlens [129]int32 // rules per remote prefix length (128-bit space)
+	rcs   []uint8    // the remote prefix lengths in use
 }
 
 func newEngine[K fkey](keyOf func(*box) (K, K), maskOf func(uint8) K) *engine[K] {
-	return &engine[K]{keyOf: keyOf, maskOf: maskOf}
+	var z K
+	e := &engine[K]{keyOf: keyOf, maskOf: maskOf, base: z.base()}
+	e.slab, e.heads, e.sfree = make([]pent[K], 1), make([]head, 1), map[int][]int{}
+	return e
 }
 
 func keys4(b *box) (a4, a4) { return a4(b.rmt.lo), a4(b.lcl.lo) }
@@ -493,274 +241,628 @@ func keys6(b *box) (a6, a6) { return a6(b.rmt), a6(b.lcl) }
 func mask4(n uint8) a4      { return a4(mask128(n).lo) }
 func mask6(n uint8) a6      { return a6(mask128(n)) }
 
-// setZero points a length-0 class at its only entry (the key masked to
-// nothing is always the zero key), so lookups skip the probe.
-func setZero[K fkey, V any](t *tab[K, V], mask K, zero **V) {
-	var z K
-	*zero = nil
-	if mask != z {
+// conv returns the engine's form of a 128-bit address.
+func (e *engine[K]) conv(a u128) K {
+	k, _ := e.keyOf(&box{rmt: a})
+	return k
+}
+
+func (e *engine[K]) pentOf(id int32) pent[K] {
+	r := &e.recs[id]
+	rk, lk := e.keyOf(&r.b)
+	ports, pmask := portsOf(&r.b)
+	return pent[K]{label: r.label, rmt: rk, rmask: e.maskOf(r.b.rlen), lcl: lk, lmask: e.maskOf(r.b.llen), ports: ports, pmask: pmask}
+}
+
+// minLabel returns the smallest label of rules ids.
+func (e *engine[K]) minLabel(ids []int32) uint64 {
+	m := ^uint64(0)
+	for _, id := range ids {
+		m = min(m, e.recs[id].label)
+	}
+	return m
+}
+
+// Leaves.
+
+// leafAlloc returns the first slot of a free run of n slots.
+func (e *engine[K]) leafAlloc(n int) int {
+	if fl := e.sfree[n]; len(fl) > 0 {
+		e.sfree[n] = fl[:len(fl)-1]
+		return fl[len(fl)-1]
+	}
+	first := len(e.slab)
+	if first+n > int(runMask) {
+		panic("rules: fast engine full (16M rules)")
+	}
+	e.slab = append(e.slab, make([]pent[K], n)...)
+	e.heads = append(e.heads, make([]head, n)...)
+	return first
+}
+
+func (e *engine[K]) leafFree(first, n int) {
+	clear(e.heads[first : first+n])
+	e.sfree[n] = append(e.sfree[n], first)
+}
+
+// run returns the rules of the run of n slots at first and their heads.
+func (e *engine[K]) run(first, n int) ([]pent[K], []head) {
+	return e.slab[first : first+n], e.heads[first : first+n]
+}
+
+// runOf returns the run of leaf or kBig node r.
+func (e *engine[K]) runOf(r ref) (first, n int) {
+	if r&^idxMask == tagLeaf {
+		return span(r)
+	}
+	nd := &e.on[r&idxMask]
+	return int(nd.first), int(nd.cnt)
+}
+
+// isLeaf reports whether r is a leaf or a kBig node.
+func (e *engine[K]) isLeaf(r ref) bool {
+	return r&^idxMask == tagLeaf || r&tagOther != 0 && e.on[r&idxMask].kind == kBig
+}
+
+// sortRun sorts a run by label.
+func (e *engine[K]) sortRun(first, n int) {
+	ents, hs := e.run(first, n)
+	type pair struct {
+		p pent[K]
+		h head
+	}
+	ps := make([]pair, len(ents))
+	for i := range ents {
+		ps[i] = pair{ents[i], hs[i]}
+	}
+	slices.SortStableFunc(ps, func(a, b pair) int { return cmpLabel(a.p.label, b.p.label) })
+	for i := range ps {
+		ents[i], hs[i] = ps[i].p, ps[i].h
+	}
+}
+
+// newLeaf makes a leaf of ids (their heads taken from their records), or a
+// kBig node if there are too many.
+func (e *engine[K]) newLeaf(ids []int32) ref {
+	n := len(ids)
+	first := e.leafAlloc(n)
+	ents, hs := e.run(first, n)
+	for i, id := range ids {
+		ents[i], hs[i] = e.pentOf(id), e.recs[id].h
+	}
+	e.sortRun(first, n)
+	if n <= leafMax {
+		return leafRef(first, n)
+	}
+	i := e.newO()
+	e.on[i] = onode[K]{kind: kBig, min: ents[0].label, n: int32(n), built: int32(n), first: int32(first), cnt: int32(n)}
+	return i | tagOther
+}
+
+func cmpLabel(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// leafInsert adds rule id to leaf r (which holds fewer than leafMax rules)
+// and returns the leaf, moved to a run one longer.
+func (e *engine[K]) leafInsert(r ref, id int32) ref {
+	first, n := span(r)
+	nf := e.leafAlloc(n + 1)
+	oe, oh := e.run(first, n)
+	ne, nh := e.run(nf, n+1)
+	p := e.pentOf(id)
+	i := sort.Search(n, func(i int) bool { return oe[i].label > p.label })
+	copy(ne, oe[:i])
+	copy(nh, oh[:i])
+	ne[i], nh[i] = p, e.recs[id].h
+	copy(ne[i+1:], oe[i:])
+	copy(nh[i+1:], oh[i:])
+	e.leafFree(first, n)
+	return leafRef(nf, n+1)
+}
+
+// runIndex returns the index of rule id in a run.
+func (e *engine[K]) runIndex(first, n int, id int32) int {
+	_, hs := e.run(first, n)
+	return slices.IndexFunc(hs, func(h head) bool { return h.id == id })
+}
+
+// leafRemove drops rule id from leaf r, keeping its head in its record, and
+// returns the leaf (0 once empty), one shorter in place: its last slot is
+// freed.
+func (e *engine[K]) leafRemove(r ref, id int32) ref {
+	first, n := span(r)
+	ents, hs := e.run(first, n)
+	i := e.runIndex(first, n, id)
+	e.recs[id].h = hs[i]
+	copy(ents[i:], ents[i+1:])
+	copy(hs[i:], hs[i+1:])
+	e.leafFree(first+n-1, 1)
+	if n == 1 {
+		return 0
+	}
+	return leafRef(first, n-1)
+}
+
+// Cut nodes.
+
+func (e *engine[K]) newD() ref {
+	if k := len(e.dfree); k > 0 {
+		i := e.dfree[k-1]
+		e.dfree = e.dfree[:k-1]
+		return i
+	}
+	e.dn = append(e.dn, dnode[K]{})
+	return ref(len(e.dn) - 1)
+}
+
+func (e *engine[K]) newO() ref {
+	if k := len(e.ofree); k > 0 {
+		i := e.ofree[k-1]
+		e.ofree = e.ofree[:k-1]
+		return i
+	}
+	e.on = append(e.on, onode[K]{})
+	return ref(len(e.on) - 1)
+}
+
+// counts returns pointers to a cut's rule count, its count when built and
+// its label bound.
+func (e *engine[K]) counts(r ref) (n, built *int32, min *uint64) {
+	if r&tagOther != 0 {
+		nd := &e.on[r&idxMask]
+		return &nd.n, &nd.built, &nd.min
+	}
+	nd := &e.dn[r&idxMask]
+	return &nd.n, &nd.built, &nd.min
+}
+
+// freeTree returns subtree r's nodes and blocks to the free lists.
+func (e *engine[K]) freeTree(r ref) {
+	switch {
+	case r == 0:
+	case r&^idxMask == tagLeaf:
+		e.leafFree(span(r))
+	default:
+		e.eachKid(r, e.freeTree)
+		if i := r & idxMask; r&tagOther != 0 {
+			if nd := &e.on[i]; nd.kind == kBig {
+				e.leafFree(int(nd.first), int(nd.cnt))
+			}
+			e.on[i] = onode[K]{}
+			e.ofree = append(e.ofree, i)
+		} else {
+			e.dn[i] = dnode[K]{}
+			e.dfree = append(e.dfree, i)
+		}
+	}
+}
+
+// eachKid calls f for every kid of cut r and its stay.
+func (e *engine[K]) eachKid(r ref, f func(ref)) {
+	e.eachEnt(r, func(k *bref) { f(ref(*k)) })
+	var stay ref
+	if r&tagOther == 0 {
+		stay = e.dn[r&idxMask].stay
+	} else {
+		stay = e.on[r&idxMask].stay
+	}
+	if stay != 0 {
+		f(stay)
+	}
+}
+
+// eachEnt calls f for every kid entry of cut r (not its stay).
+func (e *engine[K]) eachEnt(r ref, f func(*bref)) {
+	if r&tagOther == 0 {
+		nd := &e.dn[r&idxMask]
+		for i := range nd.kids {
+			if nd.kids[i] != 0 {
+				f(&nd.kids[i])
+			}
+		}
 		return
 	}
-	if i, _ := t.find(z); i >= 0 {
-		*zero = &t.slots[i].val
+	nd := &e.on[r&idxMask]
+	if t := nd.htab; t != nil {
+		for i := range t.slots {
+			if t.fp[i] >= 0x80 {
+				f(&t.slots[i].val)
+			}
+		}
+	}
+	for i := range nd.ptab {
+		if nd.ptab[i].ent != 0 {
+			f(&nd.ptab[i].ent)
+		}
 	}
 }
 
-func (e *engine[K]) rclassOf(rlen uint8, create bool) *rclass[K] {
-	i := sort.Search(len(e.rcs), func(i int) bool { return e.rcs[i].rlen <= rlen })
-	if i < len(e.rcs) && e.rcs[i].rlen == rlen {
-		return e.rcs[i]
+// collect appends the ids of subtree r's rules to ids, keeping their heads
+// in their records.
+func (e *engine[K]) collect(r ref, ids []int32) []int32 {
+	switch {
+	case r == 0:
+	case e.isLeaf(r):
+		_, hs := e.run(e.runOf(r))
+		for _, h := range hs {
+			e.recs[h.id].h = h
+			ids = append(ids, h.id)
+		}
+	default:
+		e.eachKid(r, func(k ref) { ids = e.collect(k, ids) })
 	}
-	if !create {
-		return nil
-	}
-	rc := &rclass[K]{rlen: rlen, mask: e.maskOf(rlen), min: ^uint64(0)}
-	rc.grow()
-	e.rcs = slices.Insert(e.rcs, i, rc)
-	return rc
+	return ids
 }
 
-// rule is a rule as the engine needs it: keys, local length and its head.
-type erule[K fkey] struct {
-	rk, lk K
-	llen   uint8
-	h      head
+// rebuild replaces subtree r by one built from its rules plus extra (or minus
+// drop, if not -1) and returns the new subtree. The keys reaching r are
+// modelled by the rules below area (see build).
+func (e *engine[K]) rebuild(r, area ref, extra, drop int32, depth int) ref {
+	ids := e.collect(r, nil)
+	pop := e.collect(area, nil)
+	if extra >= 0 {
+		ids = append(ids, extra)
+		pop = append(pop, extra)
+	}
+	if drop >= 0 {
+		ids = slices.DeleteFunc(ids, func(id int32) bool { return id == drop })
+		pop = slices.DeleteFunc(pop, func(id int32) bool { return id == drop })
+	}
+	e.freeTree(r)
+	n, _ := e.build(ids, e.points(pop), depth, area == r)
+	return n
 }
 
-func (e *engine[K]) erule(id int32, b *box, label uint64, act Action) erule[K] {
-	rk, lk := e.keyOf(b)
-	ports, pmask := portsOf(b)
-	return erule[K]{rk: rk, lk: lk, llen: b.llen, h: head{label: label, ports: ports, pmask: pmask, action: act, id: id, more: -1, llen: b.llen}}
+// side returns b's address and prefix length on side dim (0 remote, 1
+// local).
+func side(dim int, b *box) (u128, uint8) {
+	if dim == 0 {
+		return b.rmt, b.rlen
+	}
+	return b.lcl, b.llen
 }
+
+// bits128 returns bits [off, off+s) of a, s in 1..32.
+func bits128(a u128, off, s uint8) uint32 {
+	w := a.hi
+	switch {
+	case off >= 64:
+		w = a.lo << (off - 64)
+	case off > 0:
+		w = a.hi<<off | a.lo>>(64-off)
+	}
+	return uint32(w >> (64 - s))
+}
+
+// route returns the entry of the kid a rule with box b goes to at cut r
+// (nil if b belongs to the stay, and a pointer to a zero entry when the kid
+// does not exist yet, which insert must then fill in with setKid).
+func (e *engine[K]) route(r ref, b *box) (k bref, ok bool) {
+	if r&tagOther == 0 {
+		nd := &e.dn[r&idxMask]
+		if i := e.directIndex(nd, r, b); i >= 0 {
+			return nd.kids[i], true
+		}
+		return 0, false
+	}
+	nd := &e.on[r&idxMask]
+	switch nd.kind {
+	case kRmtHash, kLclHash:
+		if key, ok := e.hashKey(nd, b); ok {
+			if i, _ := nd.htab.find(key); i >= 0 {
+				return nd.htab.slots[i].val, true
+			}
+			return 0, true
+		}
+	default:
+		if p := portKey(nd.kind, b); p != 0 {
+			return portFind(nd.ptab, p), true
+		}
+	}
+	return 0, false
+}
+
+// stayOf returns cut r's stay.
+func (e *engine[K]) stayOf(r ref) ref {
+	if r&tagOther == 0 {
+		return e.dn[r&idxMask].stay
+	}
+	return e.on[r&idxMask].stay
+}
+
+// setKid sets the entry on b's route at cut r to k (0 removes the kid), or
+// the stay to ref(k) when b belongs to the stay.
+func (e *engine[K]) setKid(r ref, b *box, k bref) {
+	if r&tagOther == 0 {
+		nd := &e.dn[r&idxMask]
+		if i := e.directIndex(nd, r, b); i >= 0 {
+			nd.kids[i] = k
+		} else {
+			nd.stay = ref(k)
+		}
+		return
+	}
+	nd := &e.on[r&idxMask]
+	switch nd.kind {
+	case kRmtHash, kLclHash:
+		if key, ok := e.hashKey(nd, b); ok {
+			if k == 0 {
+				i, _ := nd.htab.find(key)
+				nd.htab.del(i)
+			} else {
+				i, _ := nd.htab.insert(key)
+				nd.htab.slots[i].val = k
+			}
+			return
+		}
+	default:
+		if p := portKey(nd.kind, b); p != 0 {
+			setPortKid(nd, p, k)
+			return
+		}
+	}
+	nd.stay = ref(k)
+}
+
+// directIndex returns the table index of b at direct cut nd (ref r), or -1
+// if b belongs to the stay.
+func (e *engine[K]) directIndex(nd *dnode[K], r ref, b *box) int {
+	a, l := side(int(r>>tagShift)-2, b)
+	if l < nd.off+nd.s || e.conv(a.and(mask128(nd.off))) != nd.pfx {
+		return -1
+	}
+	return int(bits128(a, nd.off, nd.s))
+}
+
+// hashKey returns b's key at hash cut nd, or false if b belongs to the stay.
+func (e *engine[K]) hashKey(nd *onode[K], b *box) (K, bool) {
+	a, l := side(int(nd.kind-kRmtHash), b)
+	if l < nd.off {
+		var z K
+		return z, false
+	}
+	return e.conv(a.and(mask128(nd.off))), true
+}
+
+// portKey returns b's exact port at a port cut of kind k, 0 for the stay.
+func portKey(k nkind, b *box) uint16 {
+	if k == kRport {
+		return b.rport
+	}
+	return b.lport
+}
+
+// setPortKid sets port's entry in nd's port table to k (0 removes it).
+func setPortKid[K fkey](nd *onode[K], port uint16, k bref) {
+	m := len(nd.ptab) - 1
+	for i := portSlot(port, len(nd.ptab)); ; i = (i + 1) & m {
+		s := &nd.ptab[i]
+		if s.ent == 0 {
+			break
+		}
+		if s.port == port {
+			if k != 0 {
+				s.ent = k
+				return
+			}
+			break
+		}
+	}
+	kids := make([]pslot, 0, len(nd.ptab)/2+1)
+	for _, s := range nd.ptab {
+		if s.ent != 0 && s.port != port {
+			kids = append(kids, s)
+		}
+	}
+	if k != 0 {
+		kids = append(kids, pslot{port: port, ent: k})
+	}
+	nd.ptab = portTable(kids)
+}
+
+// Updates.
 
 // add indexes rule id (box b) with its label and action.
 func (e *engine[K]) add(id int32, b *box, label uint64, act Action) {
-	r := e.erule(id, b, label, act)
-	rc := e.rclassOf(b.rlen, true)
-	i, added := rc.insert(r.rk)
-	s := &rc.slots[i]
-	var g *group[K]
-	if added {
-		s.val = gref[K]{min: label, one: gent[K]{lcl: r.lk, lmask: e.maskOf(r.llen), head: r.h}}
-	} else {
-		g = s.val.expand()
-		e.gadd(g, r)
-		s.val.compact()
+	if int(id) >= len(e.recs) {
+		e.recs = append(e.recs, make([]erec, int(id)+1-len(e.recs))...)
 	}
-	rc.min = min(rc.min, label)
-	rc.nrules++
+	e.recs[id] = erec{label: label, h: head{action: act, id: id}, b: *b}
+	e.root = e.ins(e.root, e.root, id, 0)
 	e.nrules++
-	e.zeros(rc, g)
+	e.countRlen(b.rlen, 1)
+	e.flatten()
 }
 
-// zeros refreshes the direct pointers of rc and g's length-0 classes.
-func (e *engine[K]) zeros(rc *rclass[K], g *group[K]) {
-	if rc != nil {
-		setZero(&rc.tab, rc.mask, &rc.zero)
-	}
-	if g != nil {
-		for _, lc := range g.lcs {
-			setZero(&lc.tab, lc.mask, &lc.zero)
-		}
-	}
-}
-
-func (e *engine[K]) gadd(g *group[K], r erule[K]) {
-	g.n++
-	g.min = min(g.min, r.h.label)
-	if g.lcs == nil {
-		en := gent[K]{lcl: r.lk, lmask: e.maskOf(r.llen), head: r.h}
-		i := sort.Search(len(g.ents), func(i int) bool { return g.ents[i].label > r.h.label })
-		g.ents = slices.Insert(g.ents, i, en)
-		if len(g.ents) > groupMax {
-			ents := g.ents
-			g.ents = nil
-			g.lcs = []*lclass[K]{}
-			for _, en := range ents {
-				e.ladd(g, erule[K]{lk: en.lcl, llen: en.llen, h: en.head})
-			}
-		}
+// flatten rebuilds e.chain from the root's chain of stays (for IPv4: the
+// IPv6 lookup searches the tree depth first).
+func (e *engine[K]) flatten() {
+	e.chain = e.chain[:0]
+	if e.base != 96 {
 		return
 	}
-	e.ladd(g, r)
-}
-
-func (e *engine[K]) lclassOf(g *group[K], llen uint8, create bool) *lclass[K] {
-	for _, lc := range g.lcs {
-		if lc.llen == llen {
-			return lc
+	n := e.root
+	for n != 0 {
+		var c cprobe[K]
+		switch n &^ idxMask {
+		case tagLeaf:
+			// The leaf's first label is its smallest: an exact bound.
+			first, _ := span(n)
+			c = cprobe[K]{kind: kLeaf, ent: mkent(n, e.slab[first].label)}
+			n = 0
+		case tagRmt, tagLcl:
+			nd := &e.dn[n&idxMask]
+			c = cprobe[K]{kind: kRmt + nkind(n>>tagShift-2), sh: nd.sh, rs: nd.rs, pfx: nd.pfx, pmask: nd.pmask, kids: nd.kids}
+			n = nd.stay
+		default:
+			nd := &e.on[n&idxMask]
+			if nd.kind == kBig {
+				c = cprobe[K]{kind: kLeaf, ent: mkent(n, nd.min)}
+				n = 0
+				break
+			}
+			c = cprobe[K]{kind: nd.kind, sh: nd.sh, pmask: nd.pmask, htab: nd.htab, ptab: nd.ptab}
+			n = nd.stay
+		}
+		c.pos = uint8(len(e.chain))
+		if c.kind == kLcl || c.kind == kLclHash {
+			c.sel = 32
+		}
+		e.chain = append(e.chain, c)
+	}
+	e.cdir, e.chash, e.cport, e.cleaf = e.cdir[:0], e.chash[:0], e.cport[:0], 0
+	if len(e.chain) > flatMax {
+		return
+	}
+	for _, c := range e.chain {
+		switch c.kind {
+		case kRmt, kLcl:
+			e.cdir = append(e.cdir, c)
+		case kRmtHash, kLclHash:
+			e.chash = append(e.chash, c)
+		case kRport, kLport:
+			c.rs = uint8(64 - log2(len(c.ptab)))
+			e.cport = append(e.cport, c)
+		default:
+			e.cleaf = c.ent
 		}
 	}
-	if !create {
-		return nil
-	}
-	lc := &lclass[K]{llen: llen, mask: e.maskOf(llen), min: ^uint64(0), pos: len(g.lcs)}
-	lc.grow()
-	g.lcs = append(g.lcs, lc)
-	return lc
 }
 
-// ladd adds a rule to a big group.
-func (e *engine[K]) ladd(g *group[K], r erule[K]) {
-	lc := e.lclassOf(g, r.llen, true)
-	i, added := lc.insert(r.lk)
-	s := &lc.slots[i]
-	if added {
-		s.val = r.h
+func (e *engine[K]) countRlen(l uint8, d int32) {
+	e.rlens[l] += d
+	if c := e.rlens[l]; c == 0 || c == d {
+		e.rcs = e.rcs[:0]
+		for l := len(e.rlens) - 1; l >= 0; l-- {
+			if e.rlens[l] > 0 {
+				e.rcs = append(e.rcs, uint8(l))
+			}
+		}
+	}
+}
+
+// ins adds rule id to subtree r (0: none yet) and returns the subtree. area
+// is the subtree whose rules model the keys reaching r: r's nearest
+// ancestor-or-self that is a kid rather than a stay.
+func (e *engine[K]) ins(r, area ref, id int32, depth int) ref {
+	if r == 0 {
+		return e.newLeaf([]int32{id})
+	}
+	if r&^idxMask == tagLeaf {
+		_, n := span(r)
+		// A leaf past groupMax is offered to the builder each time its size
+		// reaches a power of two (so an uncuttable one costs O(log n)
+		// tries), and always before it outgrows a ref.
+		if n := n + 1; n > groupMax && depth < buildDepth && (n&(n-1) == 0 || n == groupMax+1) || n > leafMax {
+			return e.rebuild(r, area, id, -1, depth)
+		}
+		return e.leafInsert(r, id)
+	}
+	if e.isLeaf(r) { // kBig
+		return e.rebuild(r, area, id, -1, depth)
+	}
+	n, built, min := e.counts(r)
+	if *n+1 > 2**built {
+		return e.rebuild(r, area, id, -1, depth)
+	}
+	*n++
+	label := e.recs[id].label
+	*min = mini(*min, label)
+	b := &e.recs[id].b
+	k, ok := e.route(r, b)
+	if !ok {
+		if st := e.ins(e.stayOf(r), area, id, depth+1); st != e.stayOf(r) {
+			e.setKid(r, b, bref(st))
+		}
+		return r
+	}
+	kid := e.ins(ref(k), ref(k), id, depth+1)
+	if k == 0 {
+		e.setKid(r, b, mkent(kid, label))
 	} else {
-		e.buf = append(e.ar.collect(&s.val, e.buf[:0]), r.h)
-		e.ar.store(&s.val, e.buf)
+		e.setKid(r, b, lower(k, label)&^0xFFFFFFFF|bref(kid))
 	}
-	lc.nrules++
-	lowerL(g, lc, r.h.label)
+	return r
 }
 
-// lowerL records that lc holds a rule labelled l and keeps g.lcs sorted.
-func lowerL[K fkey](g *group[K], lc *lclass[K], l uint64) {
-	if l >= lc.min {
-		return
+func mini(a, b uint64) uint64 {
+	if b < a {
+		return b
 	}
-	lc.min = l
-	for i := lc.pos; i > 0 && g.lcs[i-1].min > l; i-- {
-		g.lcs[i], g.lcs[i-1] = g.lcs[i-1], g.lcs[i]
-		g.lcs[i].pos, g.lcs[i-1].pos = i, i-1
-	}
-}
-
-// slot returns the rclass and slot of the group holding box b's remote prefix.
-func (e *engine[K]) slot(b *box) (*rclass[K], int) {
-	rc := e.rclassOf(b.rlen, false)
-	if rc != nil {
-		rk, _ := e.keyOf(b)
-		if i, _ := rc.find(rk); i >= 0 {
-			return rc, i
-		}
-	}
-	return nil, -1
-}
-
-// entry returns rule id's head (nil if the engine does not hold it).
-func (e *engine[K]) entry(id int32, b *box) *head {
-	rc, i := e.slot(b)
-	if rc == nil {
-		return nil
-	}
-	s := &rc.slots[i].val
-	if s.g == nil {
-		if s.one.id == id {
-			return &s.one.head
-		}
-		return nil
-	}
-	g := s.g
-	if g.lcs == nil {
-		for j := range g.ents {
-			if g.ents[j].id == id {
-				return &g.ents[j].head
-			}
-		}
-		return nil
-	}
-	lc := e.lclassOf(g, b.llen, false)
-	if lc == nil {
-		return nil
-	}
-	_, lk := e.keyOf(b)
-	j, _ := lc.find(lk)
-	if j < 0 {
-		return nil
-	}
-	return e.ar.find(&lc.slots[j].val, id)
+	return a
 }
 
 // remove drops rule id and returns the hits it had counted.
 func (e *engine[K]) remove(id int32, b *box) (hits uint64) {
-	rc, i := e.slot(b)
-	s := &rc.slots[i]
-	g := s.val.expand()
-	hits = e.gremove(g, id, b)
-	rc.nrules--
+	e.root = e.del(e.root, e.root, id, 0)
+	r := &e.recs[id]
+	hits = r.h.hits
+	*r = erec{}
 	e.nrules--
-	if g.n == 0 {
-		rc.del(i)
-		if rc.nrules == 0 {
-			e.rcs = slices.DeleteFunc(e.rcs, func(x *rclass[K]) bool { return x == rc })
-		}
-		g = nil
-	} else {
-		s.val.compact()
-		g = s.val.g
-	}
+	e.countRlen(b.rlen, -1)
 	e.stale++
-	e.zeros(rc, g)
 	e.maybeRefresh()
+	e.flatten()
 	return hits
 }
 
-func (e *engine[K]) gremove(g *group[K], id int32, b *box) (hits uint64) {
-	g.n--
-	if g.lcs == nil {
-		j := slices.IndexFunc(g.ents, func(en gent[K]) bool { return en.id == id })
-		hits = g.ents[j].hits
-		g.ents = slices.Delete(g.ents, j, j+1)
-		g.min = ^uint64(0)
-		if len(g.ents) > 0 {
-			g.min = g.ents[0].label
+// del removes rule id from subtree r and returns the subtree (0 if empty).
+// The rule's head is left in its record.
+func (e *engine[K]) del(r, area ref, id int32, depth int) ref {
+	if r&^idxMask == tagLeaf {
+		return e.leafRemove(r, id)
+	}
+	if e.isLeaf(r) { // kBig
+		return e.rebuild(r, area, -1, id, depth)
+	}
+	n, built, _ := e.counts(r)
+	if *n == 1 {
+		e.collect(r, nil)
+		e.freeTree(r)
+		return 0
+	}
+	if 4*(*n-1) < *built {
+		return e.rebuild(r, area, -1, id, depth)
+	}
+	*n--
+	b := &e.recs[id].b
+	k, ok := e.route(r, b)
+	if !ok {
+		if st := e.del(e.stayOf(r), area, id, depth+1); st != e.stayOf(r) {
+			e.setKid(r, b, bref(st))
 		}
-		return hits
+		return r
 	}
-	lc := e.lclassOf(g, b.llen, false)
-	_, lk := e.keyOf(b)
-	j, _ := lc.find(lk)
-	s := &lc.slots[j]
-	ents := e.ar.collect(&s.val, e.buf[:0])
-	k := 0
-	for x := range ents {
-		if ents[x].id == id {
-			hits = ents[x].hits
-			continue
-		}
-		ents[k] = ents[x]
-		k++
+	if kid := e.del(ref(k), ref(k), id, depth+1); kid == 0 {
+		e.setKid(r, b, 0)
+	} else if kid != ref(k) {
+		e.setKid(r, b, k&^0xFFFFFFFF|bref(kid))
 	}
-	e.buf = ents
-	if k == 0 {
-		lc.del(j)
-	} else {
-		e.ar.store(&s.val, ents[:k])
-	}
-	lc.nrules--
-	if lc.nrules == 0 {
-		g.lcs = slices.Delete(g.lcs, lc.pos, lc.pos+1)
-		for x := lc.pos; x < len(g.lcs); x++ {
-			g.lcs[x].pos = x
-		}
-	}
-	if g.n < groupMax/4 {
-		e.shrink(g)
-	}
-	return hits
+	return r
 }
 
-// shrink turns a big group back into a sorted array.
-func (e *engine[K]) shrink(g *group[K]) {
-	var ents []gent[K]
-	for _, lc := range g.lcs {
-		for i := range lc.slots {
-			if lc.fp[i] < 0x80 {
-				continue
-			}
-			for _, h := range e.ar.collect(&lc.slots[i].val, e.buf[:0]) {
-				ents = append(ents, gent[K]{lcl: lc.slots[i].key, lmask: lc.mask, head: h})
-			}
+// entry returns rule id's head (nil if the engine does not hold it).
+func (e *engine[K]) entry(id int32, b *box) *head {
+	if int(id) >= len(e.recs) || e.recs[id].label == 0 {
+		return nil
+	}
+	n := e.root
+	for !e.isLeaf(n) {
+		if k, ok := e.route(n, b); ok {
+			n = ref(k)
+		} else {
+			n = e.stayOf(n)
 		}
 	}
-	sort.Slice(ents, func(i, j int) bool { return ents[i].label < ents[j].label })
-	g.lcs, g.ents = nil, ents
-	g.min = ^uint64(0)
-	if len(ents) > 0 {
-		g.min = ents[0].label
-	}
+	first, cnt := e.runOf(n)
+	return &e.heads[first+e.runIndex(first, cnt, id)]
 }
 
 // setAction changes rule id's action in place.
@@ -769,86 +871,44 @@ func (e *engine[K]) setAction(id int32, b *box, act Action) { e.entry(id, b).act
 // hits returns the hits rule id has counted.
 func (e *engine[K]) hits(id int32, b *box) uint64 { return loadHits(&e.entry(id, b).hits) }
 
-// relabel gives rule id a new label.
+// relabel gives rule id a new label: the rule moves within its leaf, and the
+// bounds on its route are lowered if need be.
 func (e *engine[K]) relabel(id int32, b *box, label uint64) {
-	rc, i := e.slot(b)
-	s := &rc.slots[i]
-	g := s.val.g
-	if g == nil {
-		if label > s.val.one.label {
-			e.stale++
-		}
-		s.val.one.label = label
-	} else if g.lcs == nil {
-		j := slices.IndexFunc(g.ents, func(en gent[K]) bool { return en.id == id })
-		en := g.ents[j]
-		en.label = label
-		g.ents = slices.Delete(g.ents, j, j+1)
-		k := sort.Search(len(g.ents), func(i int) bool { return g.ents[i].label > label })
-		g.ents = slices.Insert(g.ents, k, en)
-		g.min = g.ents[0].label
-	} else {
-		lc := e.lclassOf(g, b.llen, false)
-		_, lk := e.keyOf(b)
-		j, _ := lc.find(lk)
-		ls := &lc.slots[j]
-		ents := e.ar.collect(&ls.val, e.buf[:0])
-		for x := range ents {
-			if ents[x].id == id {
-				if label > ents[x].label {
-					e.stale++
-				}
-				ents[x].label = label
-			}
-		}
-		e.ar.store(&ls.val, ents)
-		e.buf = ents
-		lowerL(g, lc, label)
-		g.min = min(g.min, label)
-	}
-	s.val.compact()
-	if label < rc.min {
-		rc.min = label
-	} else {
+	r := &e.recs[id]
+	if label > r.label {
 		e.stale++
 	}
-	e.zeros(rc, g)
+	r.label = label
+	n := e.root
+	for {
+		if n&^idxMask != tagLeaf {
+			_, _, min := e.counts(n)
+			*min = mini(*min, label)
+		}
+		if e.isLeaf(n) {
+			break
+		}
+		k, ok := e.route(n, b)
+		if !ok {
+			n = e.stayOf(n)
+			continue
+		}
+		e.setKid(n, b, lower(k, label))
+		n = ref(k)
+	}
+	first, cnt := e.runOf(n)
+	ents, _ := e.run(first, cnt)
+	ents[e.runIndex(first, cnt, id)].label = label
+	e.sortRun(first, cnt)
 	e.maybeRefresh()
+	e.flatten()
 }
 
 // relabelAll refreshes every label from the tree.
 func (e *engine[K]) relabelAll(t *tree) {
-	for _, rc := range e.rcs {
-		for i := range rc.slots {
-			if rc.fp[i] < 0x80 {
-				continue
-			}
-			g := rc.slots[i].val.g
-			if g == nil {
-				one := &rc.slots[i].val.one
-				one.label = t.nodes[one.id].label
-				continue
-			}
-			if g.lcs == nil {
-				for j := range g.ents {
-					g.ents[j].label = t.nodes[g.ents[j].id].label
-				}
-				sort.Slice(g.ents, func(a, b int) bool { return g.ents[a].label < g.ents[b].label })
-				continue
-			}
-			for _, lc := range g.lcs {
-				for j := range lc.slots {
-					if lc.fp[j] < 0x80 {
-						continue
-					}
-					ents := e.ar.collect(&lc.slots[j].val, e.buf[:0])
-					for x := range ents {
-						ents[x].label = t.nodes[ents[x].id].label
-					}
-					e.ar.store(&lc.slots[j].val, ents)
-					e.buf = ents
-				}
-			}
+	for i := range e.recs {
+		if r := &e.recs[i]; r.label != 0 {
+			r.label = t.nodes[i].label
 		}
 	}
 	e.refresh()
@@ -860,188 +920,39 @@ func (e *engine[K]) maybeRefresh() {
 	}
 }
 
-// refresh recomputes every minimum exactly.
+// refresh copies every label from the records and recomputes every bound
+// exactly.
 func (e *engine[K]) refresh() {
-	for _, rc := range e.rcs {
-		rc.min = ^uint64(0)
-		for i := range rc.slots {
-			if rc.fp[i] < 0x80 {
-				continue
-			}
-			s := &rc.slots[i]
-			g := s.val.g
-			if g == nil {
-				s.val.min = s.val.one.label
-				rc.min = min(rc.min, s.val.min)
-				continue
-			}
-			if g.lcs == nil {
-				g.min = g.ents[0].label
-			} else {
-				g.min = ^uint64(0)
-				for _, lc := range g.lcs {
-					lc.min = ^uint64(0)
-					for j := range lc.slots {
-						if lc.fp[j] >= 0x80 {
-							lc.min = min(lc.min, lc.slots[j].val.label) // inline = smallest of its bucket
-						}
-					}
-					g.min = min(g.min, lc.min)
-				}
-				sort.SliceStable(g.lcs, func(a, b int) bool { return g.lcs[a].min < g.lcs[b].min })
-				for j, lc := range g.lcs {
-					lc.pos = j
-				}
-			}
-			s.val.min = g.min
-			rc.min = min(rc.min, g.min)
-			e.zeros(nil, g)
-		}
-		e.zeros(rc, nil)
+	if e.root != 0 {
+		e.refreshMin(e.root)
 	}
 	e.stale = 0
+	e.flatten()
 }
 
-// tabProbe returns the slot of k in t (hash h), or -1. It is tab.find without
-// the free-slot bookkeeping, written out for the lookup paths.
-func tabProbe[K fkey, V any](t *tab[K, V], k K, h uint64) int {
-	f := fpOf(h)
-	ng := len(t.fp)/8 - 1
-	for g := int(h >> t.shift); ; g = (g + 1) & ng {
-		w := group8(t.fp, g)
-		for m := matchByte(w, f); m != 0; m &= m - 1 {
-			i := g*8 + bits.TrailingZeros64(m)/8
-			if t.slots[i].key == k && t.fp[i] == f {
-				return i
-			}
+func (e *engine[K]) refreshMin(r ref) uint64 {
+	if e.isLeaf(r) {
+		first, cnt := e.runOf(r)
+		ents, hs := e.run(first, cnt)
+		for i := range ents {
+			ents[i].label = e.recs[hs[i].id].label
 		}
-		if emptyBytes(w) != 0 {
-			return -1
+		e.sortRun(first, cnt)
+		if r&^idxMask != tagLeaf {
+			e.on[r&idxMask].min = ents[0].label
 		}
+		return ents[0].label
 	}
-}
-
-// lookup4 finds the best rule for an IPv4 key (ports = rport<<16 | lport), or
-// nil.
-func lookup4(e *engine[a4], rmt, lcl a4, ports uint32) *head {
-	best := ^uint64(0)
-	var win *head
-	for _, rc := range e.rcs {
-		if rc.min >= best {
-			continue
-		}
-		var s *gref[a4]
-		if rc.zero != nil {
-			s = rc.zero
-		} else {
-			k := rmt & rc.mask
-			i := tabProbe(&rc.tab, k, mix64(uint64(k)))
-			if i < 0 {
-				continue
-			}
-			s = &rc.slots[i].val
-		}
-		if s.min >= best {
-			continue
-		}
-		if s.g == nil {
-			if o := &s.one; lcl&o.lmask == o.lcl && ports&o.pmask == o.ports {
-				win, best = &o.head, o.label
-			}
-			continue
-		}
-		win, best = search4(e, s.g, lcl, ports, win, best)
+	m := ^uint64(0)
+	e.eachEnt(r, func(k *bref) {
+		km := e.refreshMin(ref(*k))
+		*k = mkent(ref(*k), km)
+		m = mini(m, km)
+	})
+	if st := e.stayOf(r); st != 0 {
+		m = mini(m, e.refreshMin(st))
 	}
-	return win
-}
-
-func search4(e *engine[a4], g *group[a4], lcl a4, ports uint32, win *head, best uint64) (*head, uint64) {
-	if g.lcs == nil {
-		for i := range g.ents {
-			en := &g.ents[i]
-			if en.label >= best {
-				break
-			}
-			if lcl&en.lmask == en.lcl && ports&en.pmask == en.ports {
-				return &en.head, en.label
-			}
-		}
-		return win, best
-	}
-	for _, lc := range g.lcs {
-		if lc.min >= best {
-			break
-		}
-		if lc.zero != nil {
-			win, best = e.ar.matchBucket(lc.zero, ports, win, best)
-			continue
-		}
-		k := lcl & lc.mask
-		if i := tabProbe(&lc.tab, k, mix64(uint64(k))); i >= 0 {
-			win, best = e.ar.matchBucket(&lc.slots[i].val, ports, win, best)
-		}
-	}
-	return win, best
-}
-
-// lookup6 is lookup4 for IPv6 keys.
-func lookup6(e *engine[a6], rmt, lcl u128, ports uint32) *head {
-	best := ^uint64(0)
-	var win *head
-	for _, rc := range e.rcs {
-		if rc.min >= best {
-			continue
-		}
-		var s *gref[a6]
-		if rc.zero != nil {
-			s = rc.zero
-		} else {
-			k := a6(rmt.and(u128(rc.mask)))
-			i := tabProbe(&rc.tab, k, mix64(mum(k.hi, k.lo)))
-			if i < 0 {
-				continue
-			}
-			s = &rc.slots[i].val
-		}
-		if s.min >= best {
-			continue
-		}
-		if s.g == nil {
-			if o := &s.one; a6(lcl.and(u128(o.lmask))) == o.lcl && ports&o.pmask == o.ports {
-				win, best = &o.head, o.label
-			}
-			continue
-		}
-		win, best = search6(e, s.g, lcl, ports, win, best)
-	}
-	return win
-}
-
-func search6(e *engine[a6], g *group[a6], lcl u128, ports uint32, win *head, best uint64) (*head, uint64) {
-	if g.lcs == nil {
-		for i := range g.ents {
-			en := &g.ents[i]
-			if en.label >= best {
-				break
-			}
-			if a6(lcl.and(u128(en.lmask))) == en.lcl && ports&en.pmask == en.ports {
-				return &en.head, en.label
-			}
-		}
-		return win, best
-	}
-	for _, lc := range g.lcs {
-		if lc.min >= best {
-			break
-		}
-		if lc.zero != nil {
-			win, best = e.ar.matchBucket(lc.zero, ports, win, best)
-			continue
-		}
-		k := a6(lcl.and(u128(lc.mask)))
-		if i := tabProbe(&lc.tab, k, mix64(mum(k.hi, k.lo))); i >= 0 {
-			win, best = e.ar.matchBucket(&lc.slots[i].val, ports, win, best)
-		}
-	}
-	return win, best
+	_, _, min := e.counts(r)
+	*min = m
+	return m
 }
