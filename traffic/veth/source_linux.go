@@ -278,6 +278,7 @@ func (s *Source) Close() error {
 	}
 	var errs []error
 	if s.sender != nil {
+		s.awaitReplies()
 		errs = append(errs, s.sender.Close())
 		s.tx = s.sender.Result()
 	}
@@ -288,6 +289,19 @@ func (s *Source) Close() error {
 		errs = append(errs, s.reply.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// awaitReplies gives the replies sent just before Close up to Drain to
+// reach the sending end, so that closing the reply ring does not lose the
+// round trips still on the wire (a loaded machine can take milliseconds).
+func (s *Source) awaitReplies() {
+	if s.sender.rring == nil {
+		return
+	}
+	deadline := time.Now().Add(s.cfg.Drain)
+	for s.sender.replies.Load() < s.replies.Load() && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Microsecond)
+	}
 }
 
 var _ packet.Source = (*Source)(nil)
