@@ -18,9 +18,10 @@ import (
 // its parent's whole region. That matters: the few rules left in a deep stay
 // are looked at by every key of the region above, so splitting them further
 // pays even when they are few. A part yet to be built is estimated as a leaf
-// when small and as a leaf plus a cut per halving beyond; once the parts are
-// built their real costs are known, and a small node whose cut turns out no
-// cheaper than scanning becomes a leaf after all.
+// when small and as a leaf plus a cut per halving beyond (a kid that will be
+// a cut also pays for the depth-first search the lookup gives it); once the
+// parts are built their real costs are known, and a small node whose cut
+// turns out no cheaper than scanning becomes a leaf after all.
 //
 // The candidates: direct cuts on every 4-bit-aligned field of 4 to 16 bits of
 // either address (the prefix above the field chosen to capture the most
@@ -77,10 +78,19 @@ type kpt struct {
 	p [2]uint16
 }
 
-// points returns one point inside each rule's ranges: the host bits and
-// wildcard ports drawn from a hash of the rule, so that keys of wide rules
-// spread over their ranges.
+// points returns one point inside each rule's ranges: the host bits drawn
+// from a hash of the rule, so that keys of wide rules spread over their
+// ranges. A wildcard local port becomes one of the local ports the rules
+// name (keys of "any port" rules go to the services other rules are about,
+// so they do reach port cuts' kids); a wildcard remote port stays 0, an
+// ephemeral port no rule names.
 func (e *engine[K]) points(ids []int32) []kpt {
+	var lports []uint16
+	for _, id := range ids {
+		if p := e.recs[id].b.lport; p != 0 {
+			lports = append(lports, p)
+		}
+	}
 	out := make([]kpt, len(ids))
 	for i, id := range ids {
 		b := &e.recs[id].b
@@ -90,6 +100,9 @@ func (e *engine[K]) points(ids []int32) []kpt {
 		out[i] = kpt{
 			a: [2]u128{b.rmt.or(r.and(mask128(b.rlen).not())), b.lcl.or(l.and(mask128(b.llen).not()))},
 			p: [2]uint16{b.rport, b.lport},
+		}
+		if b.lport == 0 && len(lports) > 0 {
+			out[i].p[1] = lports[h%uint64(len(lports))]
 		}
 		if e.base == 96 {
 			out[i].a[0].hi, out[i].a[1].hi = 0, 0

@@ -4,19 +4,24 @@ import "math/bits"
 
 // The lookups, written out per family: the hot loop of the engine.
 //
-// lookup4 first reads, for every cut on the root's chain of stays, the entry
-// of the one kid the key falls in (an array index for a direct cut, one
-// probe for a hash or port cut): loads that depend only on the key, with no
-// data-dependent branch between them, so the processor overlaps their cache
-// misses. It then scans those kids in chain order, the narrowest rules first.
-// A missing kid, or one whose bound shows it cannot beat the best match so
-// far, is replaced by the empty leaf rather than skipped, and a leaf is
-// scanned pair by pair with the match folded into the label (a rule that
-// does not match counts as the largest label): the scan's only branches are
-// the loop's, so a lookup pays for few mispredicted branches, which cost more
-// than the few extra instructions. A kid that is itself a cut (uncommon) is
-// searched depth first by search4, as is the whole tree when the root's chain
-// is too long to flatten.
+// lookup4 first reads, for every cut on the root's chain of stays, the
+// entry of the one kid the key falls in: an array index for a direct cut, a
+// probe for a hash or port cut. These loads depend only on the key, not on
+// one another, so the processor overlaps their cache misses; the loops run
+// over small arrays (engine.cdir, chash, cport) without a branch on the kind
+// of cut. It then searches those kids in chain order, the narrowest rules
+// first. A kid whose entry's bound shows it cannot beat the best match so far
+// is dropped without touching its memory; once the kid holding the winner
+// has been searched, most others cost a comparison. A leaf is scanned in
+// label order until the labels reach the best match, with the match folded
+// into the label (a rule that does not match counts as the largest label):
+// one predictable branch per rule instead of three that are not. A kid that
+// is itself a cut (uncommon) is searched depth first by search4, as is the
+// whole tree when the root's chain is too long to flatten.
+//
+// The loops hold no function calls on their common paths (the hash probe is
+// written out, the nested search comes last): Go has no callee-saved
+// registers, so a call in a loop makes it keep its state in memory.
 
 // lookup4 finds the best rule for an IPv4 key (ports = rport<<16 | lport), or
 // nil.
