@@ -32,15 +32,13 @@
 // matching rule (action not none) in the tree's post-order. The tree keeps an
 // order-maintenance label per rule that increases along the post-order, so a
 // lookup only has to find, among all matching rules, the one with the smallest
-// label. The fast engine (engine.go) does that with a two-level tuple-space
-// search: one hash table per remote prefix length maps the masked remote
-// address to the group of rules with that remote prefix (a one-rule group
-// inline in the slot, with the group's smallest label beside it); a small
-// group is an array sorted by label, a big one a hash table per local prefix
-// length whose buckets hold the rules of one address pair. Groups and classes
-// whose smallest label cannot beat the best match so far are skipped. The cost
-// of a lookup depends on the number of distinct prefix lengths, not on the
-// number of rules. The tree itself (also used for listings and `show session
+// label. The fast engine (engine*.go) is a decision tree of cuts (address
+// bits, prefix hashes, exact ports) whose rules never get copied: a rule goes
+// to the kid holding its whole range or to the node's "stay". A lookup reads
+// the key's kid entry in every cut of the root's chain of stays (independent
+// loads), then searches those kids, skipping any whose entry's label bound
+// cannot beat the best match; leaves are label-sorted runs of packed rules.
+// The tree itself (also used for listings and `show session
 // rules <5-tuple>`) is walked only on updates and by [Table.LookupTree].
 //
 // # Data flow

@@ -386,7 +386,7 @@ type Stats struct {
 	Rules    int    // rules, not counting the root
 	Lookups  uint64 // calls to Lookup and Lookup4
 	Depth    int    // edges on the longest root-to-leaf path of the tree
-	Classes  int    // remote prefix lengths (level-one classes) in the fast engine
+	Classes  int    // remote prefix lengths in use in the fast engine
 	Relabels uint64 // times the tree ran out of label space and relabelled everything
 }
 
