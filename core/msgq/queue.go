@@ -23,7 +23,13 @@ type Queue[T any] struct {
 	_     [64 - 40]byte
 
 	tail atomic.Uint64 // next position a producer claims (producers' CAS)
-	_    [56]byte
+	// headSeen is a head the producers observed, kept on the tail's line:
+	// producers decide "not full" from it and read the consumer's head (a
+	// line the consumer keeps writing) only when it says full, about once
+	// a lap instead of once a message. The head only grows, so a stale
+	// value can only understate the free space.
+	headSeen atomic.Uint64
+	_        [48]byte
 	head atomic.Uint64 // next position the consumer reads (consumer only)
 	_    [56]byte
 
@@ -34,8 +40,12 @@ type Queue[T any] struct {
 	prodWaiting atomic.Int32
 	_           [48]byte
 	mu          sync.Mutex
-	notEmpty    sync.Cond
 	notFull     sync.Cond
+	// wake carries at most one token to the sleeping consumer. A channel
+	// rather than a condition variable: the producer's send makes the
+	// consumer runnable on the producer's P without taking a lock, which is
+	// the cheap hand-off Go channels themselves get.
+	wake chan struct{}
 }
 
 type qslot[T any] struct {
@@ -52,7 +62,7 @@ func NewQueue[T any](capacity int) (*Queue[T], error) {
 	if q.n&(q.n-1) == 0 {
 		q.mask = q.n - 1
 	}
-	q.notEmpty.L = &q.mu
+	q.wake = make(chan struct{}, 1)
 	q.notFull.L = &q.mu
 	return q, nil
 }
@@ -82,12 +92,14 @@ func (q *Queue[T]) Drops() uint64 { return q.drops.Load() }
 func (q *Queue[T]) claim() (*qslot[T], uint64, bool) {
 	pos := q.tail.Load()
 	for {
-		head := q.head.Load()
+		head := q.headSeen.Load()
 		if d := int64(pos - head); d < 0 {
 			pos = q.tail.Load() // stale: the consumer already passed pos
 			continue
 		} else if uint64(d) >= q.n {
-			return nil, 0, false
+			if head = q.refreshHead(); pos-head >= q.n {
+				return nil, 0, false
+			}
 		}
 		if q.tail.CompareAndSwap(pos, pos+1) {
 			return q.slot(pos), pos, true
@@ -96,13 +108,28 @@ func (q *Queue[T]) claim() (*qslot[T], uint64, bool) {
 	}
 }
 
+// refreshHead reads the consumer's head and records it for the producers.
+func (q *Queue[T]) refreshHead() uint64 {
+	head := q.head.Load()
+	q.headSeen.Store(head)
+	return head
+}
+
 func (q *Queue[T]) publish(s *qslot[T], pos uint64, v T) {
 	s.v = v
 	s.seq.Store(pos + 1)
-	if q.consWaiting.Load() {
-		q.mu.Lock()
-		q.notEmpty.Signal()
-		q.mu.Unlock()
+	q.wakeConsumer()
+}
+
+// wakeConsumer wakes a sleeping consumer. Only the producer that clears the
+// flag pays for the wakeup; the ones that publish before the consumer runs
+// again see it clear and go on.
+func (q *Queue[T]) wakeConsumer() {
+	if q.consWaiting.Load() && q.consWaiting.Swap(false) {
+		select {
+		case q.wake <- struct{}{}:
+		default: // a token is already there
+		}
 	}
 }
 
@@ -134,11 +161,18 @@ func (q *Queue[T]) TryEnqueueBatch(vs []T) (int, error) {
 	pos := q.tail.Load()
 	var k uint64
 	for {
-		head := q.head.Load()
+		head := q.headSeen.Load()
 		d := int64(pos - head)
 		if d < 0 {
 			pos = q.tail.Load()
 			continue
+		}
+		if uint64(d)+uint64(len(vs)) > q.n {
+			head = q.refreshHead()
+			if d = int64(pos - head); d < 0 {
+				pos = q.tail.Load()
+				continue
+			}
 		}
 		k = min(uint64(len(vs)), q.n-min(uint64(d), q.n))
 		if k == 0 {
@@ -156,11 +190,7 @@ func (q *Queue[T]) TryEnqueueBatch(vs []T) (int, error) {
 	for i := range k {
 		q.slot(pos + i).seq.Store(pos + i + 1)
 	}
-	if q.consWaiting.Load() {
-		q.mu.Lock()
-		q.notEmpty.Signal()
-		q.mu.Unlock()
-	}
+	q.wakeConsumer()
 	if dropped := uint64(len(vs)) - k; dropped > 0 {
 		q.drops.Add(dropped)
 		return int(k), ErrFull
@@ -236,13 +266,15 @@ func (q *Queue[T]) Dequeue() (T, error) {
 			var zero T
 			return zero, ErrClosed
 		}
-		q.mu.Lock()
+		// Announce, re-check, sleep. The producer that clears the flag
+		// sends the token, so the ones after it skip the wakeup; a token
+		// left from an earlier round only makes this loop go round once
+		// more.
 		q.consWaiting.Store(true)
-		for q.isEmpty() && !q.closed.Load() {
-			q.notEmpty.Wait()
+		if q.isEmpty() && !q.closed.Load() {
+			<-q.wake
 		}
 		q.consWaiting.Store(false)
-		q.mu.Unlock()
 	}
 }
 
@@ -292,9 +324,12 @@ func (q *Queue[T]) WaitBatch(dst []T) (int, error) {
 func (q *Queue[T]) Close() {
 	q.mu.Lock()
 	q.closed.Store(true)
-	q.notEmpty.Broadcast()
 	q.notFull.Broadcast()
 	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
 }
 
 // Closed reports whether Close was called.
