@@ -30,8 +30,8 @@ type Queue[T any] struct {
 	// value can only understate the free space.
 	headSeen atomic.Uint64
 	_        [48]byte
-	head atomic.Uint64 // next position the consumer reads (consumer only)
-	_    [56]byte
+	head     atomic.Uint64 // next position the consumer reads (consumer only)
+	_        [56]byte
 
 	// Written only on the slow paths: a drop, a sleep, Close.
 	drops       atomic.Uint64
