@@ -46,7 +46,8 @@ type ringHeader struct {
 	stride   uint32 // bytes per slot, header included
 	_        [44]byte
 	tail     uint64 // 64: next position a producer claims
-	_        [56]byte
+	headSeen uint64 // 72: a head producers observed (see claim)
+	_        [48]byte
 	head     uint64 // 128: next position the consumer reads
 	_        [56]byte
 	drops    uint64 // 192: failed TryEnqueue calls
@@ -211,10 +212,19 @@ func (r *Ring) Drops() uint64 { return atomic.LoadUint64(&r.h.drops) }
 // claim reserves the slot at the tail for a producer, or reports full. The
 // ring is full when the tail is a whole lap ahead of the consumer's published
 // head; the compare-and-swap on the tail is the only write producers share.
+//
+// Producers judge fullness by headSeen, a head they observed, which shares
+// the tail's cache line; they read the consumer's head (a line the consumer
+// keeps writing) only when headSeen says full, about once a lap. The head
+// only grows, so a stale headSeen can only understate the free space.
 func (r *Ring) claim() (uint64, bool) {
 	pos := atomic.LoadUint64(&r.h.tail)
 	for {
-		head := atomic.LoadUint64(&r.h.head)
+		head := atomic.LoadUint64(&r.h.headSeen)
+		if pos-head >= r.n && int64(pos-head) >= 0 {
+			head = atomic.LoadUint64(&r.h.head)
+			atomic.StoreUint64(&r.h.headSeen, head)
+		}
 		if d := int64(pos - head); d < 0 {
 			// pos is stale: the consumer already passed it, so the tail
 			// has moved on. A tail that has not moved means the shared
