@@ -64,7 +64,7 @@ func openFifo(tb testing.TB, size int) (func([]byte), func([]byte) int, func()) 
 		for len(p) > 0 {
 			n, _ := f.Enqueue(p)
 			if n == 0 {
-				bo.waitWrite(f)
+				bo.waitWrite(f, len(p))
 				continue
 			}
 			bo = 0

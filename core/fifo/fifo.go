@@ -49,7 +49,8 @@ type header struct {
 	prodWait   uint32   // 92: producer asleep in WaitWritable (futex word)
 	prodPid    uint32   // 96: process of the producer (for WaitReadable)
 	consPid    uint32   // 100: process of the consumer (for WaitWritable)
-	_          [24]byte // 104..128
+	prodWant   uint32   // 104: free bytes the sleeping producer waits for
+	_          [20]byte // 108..128
 	head       uint64   // 128: consumer position (low 32 bits = VPP head)
 	_          [56]byte
 	tail       uint64 // 192: producer position (low 32 bits = VPP tail)

@@ -77,10 +77,10 @@ func (b *backoff) waitRead(f *Fifo) {
 	}
 }
 
-// waitWrite waits for f to have space (producer side).
-func (b *backoff) waitWrite(f *Fifo) {
+// waitWrite waits for f to have room for n more bytes (producer side).
+func (b *backoff) waitWrite(f *Fifo, n int) {
 	if !b.pause() {
-		f.WaitWritable()
+		f.WaitWritableN(uint32(n))
 	}
 }
 
@@ -107,7 +107,7 @@ func produce(f *Fifo, total uint64, sizes []int, zc bool) {
 				k, _ = f.Enqueue(p)
 			}
 			if k == 0 {
-				bo.waitWrite(f)
+				bo.waitWrite(f, len(p))
 				continue
 			}
 			bo = 0

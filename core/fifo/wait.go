@@ -120,11 +120,23 @@ func (f *Fifo) WaitReadable() {
 
 // WaitWritable blocks the producer until the fifo has free space, and
 // returns at once if it has. It may return early; callers loop.
-func (f *Fifo) WaitWritable() {
+func (f *Fifo) WaitWritable() { f.WaitWritableN(1) }
+
+// WaitWritableN blocks the producer until at least n bytes are free (n is
+// capped at the fifo size), and returns at once if they are. It may return
+// early; callers loop.
+//
+// A producer with a large write to finish sleeps until it can make real
+// progress, not until the first byte frees: the consumer skips the wakeup
+// while less than n is free (VPP's dequeue-notification threshold plays the
+// same part for apps), so a full fifo costs one wakeup per n bytes instead
+// of one per dequeue.
+func (f *Fifo) WaitWritableN(n uint32) {
 	if !f.prodSeen {
 		f.noteProducer()
 	}
-	if f.MaxEnqueue() != 0 {
+	n = max(min(n, f.size), 1)
+	if f.MaxEnqueue() >= n {
 		return
 	}
 	mode := uint32(waitFutex)
@@ -132,8 +144,11 @@ func (f *Fifo) WaitWritable() {
 	if atomic.LoadUint32(&f.h.consPid) == selfPid {
 		mode, ch = waitChannel, f.waitPair().write
 	}
+	// prodWant is stored before prodWait, so a consumer that sees the
+	// producer asleep also sees what it waits for.
+	atomic.StoreUint32(&f.h.prodWant, n)
 	atomic.StoreUint32(&f.h.prodWait, mode)
-	if f.MaxEnqueue() != 0 {
+	if f.MaxEnqueue() >= n {
 		atomic.CompareAndSwapUint32(&f.h.prodWait, mode, waitNone)
 		return
 	}
@@ -154,6 +169,21 @@ func (f *Fifo) wakeConsumer() {
 // wakeProducer is called by the consumer after publishing the head.
 func (f *Fifo) wakeProducer() {
 	if atomic.LoadUint32(&f.h.prodWait) != waitNone {
+		f.wakeProducerSlow()
+	}
+}
+
+// wakeProducerSlow wakes the sleeping producer once the free space reaches
+// what it waits for. The consumer's view of the tail may be stale, which can
+// only overstate the free space: an early wakeup, never a lost one (an empty
+// fifo always has size >= prodWant free).
+func (f *Fifo) wakeProducerSlow() {
+	head := atomic.LoadUint64(&f.h.head)
+	free := uint64(f.size)
+	if used := int64(f.tailCache - head); used > 0 {
+		free -= min(uint64(used), free)
+	}
+	if free >= uint64(atomic.LoadUint32(&f.h.prodWant)) {
 		f.wake(&f.h.prodWait, false)
 	}
 }
