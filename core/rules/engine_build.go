@@ -45,7 +45,7 @@ const (
 	costPort   = 40
 	costLeaf   = 20
 	costEntry  = 30
-	costNested = 120 // a kid that is a cut: a depth-first search of its own
+	costNested = 250 // a kid that is a cut: a depth-first search of its own
 )
 
 func leafCost(x int) float64 { return costLeaf + costEntry*float64(x) }

@@ -32,7 +32,7 @@ func lookup4(e *engine[a4], rmt, lcl a4, ports uint32) *head {
 		if at == 0 {
 			return nil
 		}
-		return &e.heads[at]
+		return &e.slab[at].h
 	}
 	var kids [chainMax]bref
 	both := uint64(lcl)<<32 | uint64(rmt) // a cut's address is both >> sel
@@ -115,7 +115,7 @@ func lookup4(e *engine[a4], rmt, lcl a4, ports uint32) *head {
 	if at == 0 {
 		return nil
 	}
-	return &e.heads[at]
+	return &e.slab[at].h
 }
 
 // search4 searches subtree n depth first, for lookup4, from the best match
@@ -281,5 +281,5 @@ func lookup6(e *engine[a6], rmt, lcl u128, ports uint32) *head {
 	if at == 0 {
 		return nil
 	}
-	return &e.heads[at]
+	return &e.slab[at].h
 }
