@@ -308,7 +308,7 @@ func (l *Layer) Connected(ho Handle, th, conn uint32, err Error) (Handle, error)
 	s, si, ok := l.allocSession(th)
 	if !ok {
 		l.queueWrkEvent(w, ho.Thread(), pendingEvent{ev: AppEvent{Type: EventConnected, Handle: InvalidHandle, Err: ErrAlloc, Context: ctx}})
-		return InvalidHandle, fmt.Errorf("session: connected %v: %w", ho, ErrAlloc)
+		return InvalidHandle, fmt.Errorf("session: connected %v: %w", ho, l.fail(ErrAlloc))
 	}
 	hs = l.sessionAt(ho) // the pool may have moved (same thread)
 	h := MakeHandle(th, si)

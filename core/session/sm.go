@@ -12,8 +12,9 @@ func (l *Layer) allocSession(th uint32) (*session, uint32, bool) {
 	t := &l.threads[th]
 	i, ok := t.pool.get()
 	if !ok {
+		// The error itself is counted once, where it is reported
+		// (the public entry points and the cut-through notifiers).
 		l.stats.PoolExhausted++
-		l.fail(ErrAlloc)
 		return nil, 0, false
 	}
 	s := &t.pool.recs[i]
