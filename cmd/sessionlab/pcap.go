@@ -82,6 +82,16 @@ is unreadable exits 1.`,
 	return c
 }
 
+// printBad prints the counts of what --skip-bad (or info) skipped, and
+// where the first skipped problem was.
+func printBad(w io.Writer, b pcap.BadCounts) {
+	fmt.Fprintf(w, "bad:        %d records, %d undecodable packets, %d resyncs (%d bytes skipped)\n",
+		b.Records, b.Packets, b.Resyncs, b.SkippedBytes)
+	if b.First != "" {
+		fmt.Fprintf(w, "first bad:  %s\n", b.First)
+	}
+}
+
 func printSummary(w io.Writer, s *pcap.Summary) {
 	comp := ""
 	if s.Compressed {
@@ -99,8 +109,7 @@ func printSummary(w io.Writer, s *pcap.Summary) {
 		s.Protocols.TCP, s.Protocols.UDP, s.Protocols.ICMP, s.Protocols.Other, s.Fragments, s.Truncated)
 	fmt.Fprintf(w, "tcp:        SYN %d, SYN-ACK %d, FIN %d, RST %d\n", s.TCP.SYN, s.TCP.SYNACK, s.TCP.FIN, s.TCP.RST)
 	fmt.Fprintf(w, "flows:      %d (TCP %d, UDP %d, other %d)\n", s.Flows.Total, s.Flows.TCP, s.Flows.UDP, s.Flows.Other)
-	fmt.Fprintf(w, "bad:        %d records, %d undecodable packets, %d resyncs (%d bytes skipped)\n",
-		s.Bad.Records, s.Bad.Packets, s.Bad.Resyncs, s.Bad.SkippedBytes)
+	printBad(w, s.Bad)
 	if len(s.Talkers) > 0 {
 		fmt.Fprintln(w, "top talkers (bytes sent):")
 		for _, t := range s.Talkers {
@@ -207,9 +216,11 @@ follows --format, else the file name (.pcapng means pcapng); a name ending in
 // durationValue is a pflag.Value over synth.Duration.
 type durationValue struct{ d *synth.Duration }
 
+// String is "0" for zero: pflag then treats the flag as having no default
+// (the usage text states the real one), instead of printing "(default 0s)".
 func (v durationValue) String() string {
 	if v.d == nil || *v.d == 0 {
-		return "0s"
+		return "0"
 	}
 	return time.Duration(*v.d).String()
 }
@@ -440,10 +451,11 @@ Interrupting (Ctrl-C) stops early and still reports.`,
 				if jerr := writePcapJSON(out, struct {
 					File string `json:"file"`
 					pcap.Report
-					TCP   uint64 `json:"tcp_packets"`
-					UDP   uint64 `json:"udp_packets"`
-					Other uint64 `json:"other_packets"`
-				}{args[0], rep, tcp, udp, other}); jerr != nil {
+					TCP   uint64         `json:"tcp_packets"`
+					UDP   uint64         `json:"udp_packets"`
+					Other uint64         `json:"other_packets"`
+					Bad   pcap.BadCounts `json:"bad"`
+				}{args[0], rep, tcp, udp, other, pcap.BadCountsOf(r)}); jerr != nil {
 					return jerr
 				}
 			} else {
@@ -452,9 +464,12 @@ Interrupting (Ctrl-C) stops early and still reports.`,
 				fmt.Fprintf(out, "requested: %12.1f packets/s %12.3f Mbit/s over %.6f s\n", rep.RequestedPPS, rep.RequestedMbps, rep.ScheduledSec)
 				fmt.Fprintf(out, "achieved:  %12.1f packets/s %12.3f Mbit/s over %.6f s (%+.2f%%)\n", rep.AchievedPPS, rep.AchievedMbps, rep.ElapsedSec, 100*rep.RateError)
 				fmt.Fprintf(out, "late:      %d packets more than %v behind, worst %.3f ms\n", rep.Late, pcap.LateThreshold, rep.MaxLagSec*1e3)
+				if skipBad {
+					printBad(out, pcap.BadCountsOf(r))
+				}
 			}
 			if err != nil {
-				return withExitCode(1, err)
+				return withExitCode(1, fmt.Errorf("%s: %w", args[0], err))
 			}
 			return nil
 		},

@@ -184,6 +184,7 @@ type Reader struct {
 	be       bool // file byte order is big-endian
 	gzipped  bool
 	stats    Stats
+	firstBad *Error // the first problem SkipBad skipped
 	frame    Frame
 	lastTS   int64
 	maxPkt   int
@@ -441,8 +442,21 @@ func (r *Reader) ReadFrame(f *Frame) error {
 			return err
 		}
 		r.stats.BadRecords++
+		r.noteBad(e)
 	}
 }
+
+// noteBad keeps the first problem skipped under SkipBad, so a summary can say
+// where a damaged file first went wrong, not only how often.
+func (r *Reader) noteBad(e *Error) {
+	if r.firstBad == nil {
+		r.firstBad = e
+	}
+}
+
+// FirstBad returns the first bad record or undecodable packet that SkipBad
+// skipped (nil if none): its packet number, offset and reason.
+func (r *Reader) FirstBad() *Error { return r.firstBad }
 
 // Next reads and decodes the next packet into *p: Reader is a
 // packet.Source. A packet that does not decode is an *Error wrapping the
@@ -467,6 +481,9 @@ func (r *Reader) Next(p *packet.Packet) error {
 			return &Error{Packet: r.index, Offset: off, Reason: "decode", Err: err}
 		}
 		r.stats.BadPackets++
+		if r.firstBad == nil {
+			r.noteBad(&Error{Packet: r.index, Offset: off, Reason: "decode", Err: err})
+		}
 	}
 }
 

@@ -349,6 +349,10 @@ func TestResyncKeepsLaterPackets(t *testing.T) {
 	if len(got) != 39 {
 		t.Fatalf("read %d frames, want 39", len(got))
 	}
+	// The skipped record is reported where it was: record 11, at its offset.
+	if fb := r.FirstBad(); fb == nil || fb.Packet != 11 || fb.Offset != int64(off) {
+		t.Fatalf("FirstBad = %v, want packet 11 at offset %d", fb, off)
+	}
 	for i, f := range got {
 		j := i
 		if i >= 10 {

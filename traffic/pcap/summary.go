@@ -85,6 +85,20 @@ type BadCounts struct {
 	Packets      uint64 `json:"packets"`
 	Resyncs      uint64 `json:"resyncs"`
 	SkippedBytes uint64 `json:"skipped_bytes"`
+	// First is where the first skipped problem was ("pcap: packet N at
+	// offset O: reason"); empty when nothing was skipped.
+	First string `json:"first,omitempty"`
+}
+
+// BadCountsOf returns r's counts of what SkipBad skipped, and where the first
+// skipped problem was.
+func BadCountsOf(r *Reader) BadCounts {
+	st := r.Stats()
+	b := BadCounts{Records: st.BadRecords, Packets: st.BadPackets, Resyncs: st.Resyncs, SkippedBytes: st.Skipped}
+	if e := r.FirstBad(); e != nil {
+		b.First = e.Error()
+	}
+	return b
 }
 
 type tally struct {
@@ -219,8 +233,7 @@ func Summarize(r *Reader, top int) (Summary, error) {
 		f := flows[k]
 		s.TopFlows = append(s.TopFlows, FlowSummary{Flow: f.first.String(), Packets: f.packets, Bytes: f.bytes})
 	}
-	st := r.Stats()
-	s.Bad = BadCounts{Records: st.BadRecords, Packets: st.BadPackets, Resyncs: st.Resyncs, SkippedBytes: st.Skipped}
+	s.Bad = BadCountsOf(r)
 	return s, err
 }
 
