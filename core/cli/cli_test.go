@@ -59,6 +59,34 @@ func TestScriptStopsAtFirstFailure(t *testing.T) {
 	}
 }
 
+// A broken script line (a huge word, control bytes) gets a bounded,
+// escaped error line, not an echo of the whole input.
+func TestScriptErrorEchoIsBounded(t *testing.T) {
+	huge := strings.Repeat("x", 200000)
+	script := huge + "\nbo\x01gus \x1b[2J\n"
+	var out, errOut bytes.Buffer
+	x := newTestExecutor(t)
+	failed, err := x.RunScript(strings.NewReader(script), ScriptOptions{Name: "s.cli", Out: &out, Err: &errOut, KeepGoing: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(errOut.String(), "\n"), "\n")
+	if failed != 2 || len(lines) != 2 {
+		t.Fatalf("failed %d, error lines %d, want 2 and 2", failed, len(lines))
+	}
+	for _, l := range lines {
+		if len(l) > 4*maxEcho {
+			t.Errorf("error line of %d bytes: %.120q", len(l), l)
+		}
+	}
+	if !strings.HasPrefix(lines[0], "s.cli:1: "+strings.Repeat("x", maxEcho)+"...: unknown input `"+strings.Repeat("x", maxEcho)+"...'") {
+		t.Errorf("huge word: %.200q", lines[0])
+	}
+	if !strings.HasPrefix(lines[1], `s.cli:2: "bo\x01gus \x1b[2J": unknown input `+"`"+`"bo\x01gus"'`) {
+		t.Errorf("control bytes: %q", lines[1])
+	}
+}
+
 // TestBadInputNamesToken checks the errors the issue lists: each is one
 // line, names the offending word (Token, Col) and says what is wrong.
 func TestBadInputNamesToken(t *testing.T) {

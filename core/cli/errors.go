@@ -61,7 +61,16 @@ func (e *Error) Error() string {
 
 // errUnknown is VPP's "unknown input `tok'".
 func errUnknown(t token) *Error {
-	return &Error{Name: NameUnknownInput, Msg: fmt.Sprintf("unknown input `%s'", t.text), Token: t.text, Col: t.col}
+	return &Error{Name: NameUnknownInput, Msg: fmt.Sprintf("unknown input `%s'", echoToken(t.text)), Token: t.text, Col: t.col}
+}
+
+// echoToken is a word as a message repeats it: at most maxEcho bytes, quoted
+// when it holds control bytes (the Token field keeps the whole word).
+func echoToken(w string) string {
+	if len(w) <= maxEcho && !hasControl(w) {
+		return w
+	}
+	return echoCommand(w)
 }
 
 // errValue reports a bad value in token t.

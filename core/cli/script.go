@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Prompt is the interactive prompt, and what an echoed command is prefixed
@@ -106,8 +108,41 @@ func (x *Executor) runLine(text string, line int, o ScriptOptions) (failed bool,
 	if ew == nil {
 		ew = o.Out
 	}
-	_, err = fmt.Fprintf(ew, "%s:%d: %s: %s\n", o.Name, line, res.Cmd, res.Err)
+	_, err = fmt.Fprintf(ew, "%s:%d: %s: %s\n", o.Name, line, echoCommand(res.Cmd), res.Err)
 	return true, err
+}
+
+// hasControl reports whether s holds control bytes or invalid UTF-8, which
+// an error line shows escaped rather than raw.
+func hasControl(s string) bool {
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || r == utf8.RuneError {
+			return true
+		}
+	}
+	return false
+}
+
+// maxEcho bounds how much of a failed command an error line repeats: enough
+// to recognise the command (the line number says where it is), never a
+// megabyte of garbage from a broken script.
+const maxEcho = 80
+
+// echoCommand is cmd as an error line repeats it: cut at maxEcho bytes
+// (marked with "..."), and quoted, with control bytes escaped, when it holds
+// anything but printable text.
+func echoCommand(cmd string) string {
+	cut := len(cmd) > maxEcho
+	if cut {
+		cmd = cmd[:maxEcho]
+	}
+	if hasControl(cmd) {
+		cmd = strconv.Quote(cmd)
+	}
+	if cut {
+		cmd += "..."
+	}
+	return cmd
 }
 
 // ErrorText formats a failed result for the interactive CLI: VPP's
