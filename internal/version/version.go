@@ -1,10 +1,11 @@
 // Package version reports which build of sessionlab is running.
 //
-// The version string is set at link time by the Makefile
-// (-X github.com/sessionlab/sessionlab/internal/version.Version=...);
-// the commit comes from the VCS stamp the go command embeds in every
-// binary built inside a git checkout, so it is right even for a plain
-// `go build` or `go run`.
+// The Makefile sets both at link time
+// (-X github.com/sessionlab/sessionlab/internal/version.Version=... and
+// .Commit=..., from `git describe` and `git rev-parse`). Other builds fall
+// back to the VCS stamp the go command embeds when it builds inside a git
+// checkout with -buildvcs on (the default for `go build`, not for `go run`
+// or when GOFLAGS has -buildvcs=false), and report "unknown" without it.
 package version
 
 import (
