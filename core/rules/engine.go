@@ -34,9 +34,9 @@ import (
 // Kids are named by refs carrying the kind of node, and their parents' table
 // entries carry a lower bound of their labels (bref): a kid that cannot beat
 // the best match found so far is dropped without touching its memory. Leaves
-// are runs of packed rules in one slab, two per cache line for IPv4, sorted
-// by label; each rule's action and hit counter (its head) share its line
-// and are touched only for the winner.
+// are runs of packed rules in one slab, one cache line each for IPv4,
+// sorted by label; each rule's action and hit counter (its head) share its
+// line, so the winner's counter costs no further cache miss.
 //
 // Updates follow a rule's route from the root, which depends only on the
 // rule's box, and fix counts and label bounds on the way. A subtree is
