@@ -287,6 +287,14 @@ func compatible(b, h *results.Document, o Options) error {
 		if d.doc.Incomplete {
 			return mismatchf("%s is an interrupted run (incomplete; points %v finished); compare needs complete runs", d.name, d.doc.FinishedPoints)
 		}
+		for i := range d.doc.Points {
+			if pt := &d.doc.Points[i]; pt.Search != nil && len(pt.Repetitions) == 0 {
+				// Its figures are search bounds, not repetitions of
+				// one measurement: nothing here to test for a shift,
+				// and "nothing compared" must not read as a pass.
+				return mismatchf("%s is an NDR/PDR search document (point %d); compare reads run and sweep results (rerun the search and read its bounds, or `sessionlab report` both)", d.name, i)
+			}
+		}
 	}
 	if b.Scenario.Name != h.Scenario.Name {
 		return mismatchf("different scenarios: %s ran %q, %s ran %q", o.BaseName, b.Scenario.Name, o.HeadName, h.Scenario.Name)

@@ -203,6 +203,7 @@ func TestMismatchedDocuments(t *testing.T) {
 			}
 		}, `metric "throughput" is (pps`},
 		{"incomplete", func(h *results.Document) { h.Incomplete = true; h.FinishedPoints = []int{0} }, "interrupted"},
+		{"search", func(h *results.Document) { h.Points[2].Search, h.Points[2].Repetitions = &results.Search{}, nil }, "head is an NDR/PDR search document (point 2)"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
