@@ -61,7 +61,9 @@ Exit status: 0 no confirmed regression; 1 a metric is worse or a simulated count
 mismatches; 2 usage or input error.
 
 With --run, A.yaml and B.yaml are run interleaved (A B A B ...) --reps times each
-so that slow drift of the machine affects both alike, then compared.`,
+so that slow drift of the machine affects both alike, then compared. They are two
+configurations on purpose: their names may differ, and a simulated count that
+differs is judged by its direction and --threshold instead of being a mismatch.`,
 		Example: `  sessionlab compare base.json head.json
   sessionlab compare --threshold 3% --metric throughput --metric latency_p99 base.json head.json
   sessionlab compare --format markdown base.json head.json >> "$GITHUB_STEP_SUMMARY"
@@ -112,6 +114,7 @@ so that slow drift of the machine affects both alike, then compared.`,
 				}
 			}
 			opt.BaseName, opt.HeadName = args[0], args[1]
+			opt.Configurations = run
 			rep, err := compare.Compare(base, head, opt)
 			if err != nil {
 				return withExitCode(2, err)

@@ -73,6 +73,14 @@ type Options struct {
 	Bootstrap stats.Bootstrap
 	// BaseName and HeadName label the documents in output (file names).
 	BaseName, HeadName string
+	// Configurations says the two sides are different configurations
+	// compared on purpose (compare --run A.yaml B.yaml), not one
+	// configuration at two points in time. Their scenario names may then
+	// differ, and a simulated count that differs is the answer rather than
+	// an inconsistency: it is judged by its direction and the threshold,
+	// exactly (the simulation is deterministic per seed, so there is
+	// nothing to test), instead of being a mismatch.
+	Configurations bool
 }
 
 // DefaultOptions are the documented defaults.
@@ -218,7 +226,7 @@ func Compare(base, head *results.Document, opt Options) (*Report, error) {
 			switch {
 			case row.Verdict == Missing:
 			case sim && row.Kind == results.KindCount:
-				exactCounts(&row, bp, hp)
+				exactCounts(&row, bp, hp, opt)
 			default:
 				if err := measure(&row, opt, bp.Index); err != nil {
 					return nil, err
@@ -296,7 +304,7 @@ func compatible(b, h *results.Document, o Options) error {
 			}
 		}
 	}
-	if b.Scenario.Name != h.Scenario.Name {
+	if b.Scenario.Name != h.Scenario.Name && !o.Configurations {
 		return mismatchf("different scenarios: %s ran %q, %s ran %q", o.BaseName, b.Scenario.Name, o.HeadName, h.Scenario.Name)
 	}
 	if b.Scenario.Mode != h.Scenario.Mode {
@@ -422,7 +430,7 @@ func newRow(bp, hp *results.Point, name string, b, h *results.Document) (Row, bo
 // exactCounts compares a count repetition by repetition, pairing
 // repetitions by their seed: in simulated mode the same seed must give the
 // same count.
-func exactCounts(row *Row, bp, hp *results.Point) {
+func exactCounts(row *Row, bp, hp *results.Point, opt Options) {
 	row.Verdict = Same
 	headBySeed := map[uint64]float64{}
 	for r := range hp.Repetitions {
@@ -450,10 +458,32 @@ func exactCounts(row *Row, bp, hp *results.Point) {
 	switch {
 	case common == 0:
 		row.Verdict, row.Note = Mismatch, "no repetition seed in common: simulated counts cannot be checked"
+	case diffs > 0 && opt.Configurations:
+		row.Verdict = countVerdict(row, opt)
+		row.Note = fmt.Sprintf("exact: differs in %d of %d repetitions (%s)", diffs, common, first)
 	case diffs > 0:
 		row.Verdict = Mismatch
 		row.Note = fmt.Sprintf("simulated count differs in %d of %d repetitions (%s)", diffs, common, first)
 	}
+}
+
+// countVerdict judges a simulated count that differs between two
+// configurations: by the change of its median against the threshold, in
+// the metric's direction.
+func countVerdict(row *Row, o Options) Verdict {
+	c := row.ChangePct
+	if math.IsNaN(c) || math.Abs(c) < o.Threshold {
+		return Same
+	}
+	switch s := row.Direction.Sign() * c; {
+	case row.Direction == results.NoDirection:
+		return Changed
+	case s > 0:
+		return Better
+	case s < 0:
+		return Worse
+	}
+	return Same
 }
 
 func formatExact(v float64) string {

@@ -364,3 +364,48 @@ func TestFormatValue(t *testing.T) {
 		}
 	}
 }
+
+// Two configurations compared on purpose (compare --run A.yaml B.yaml):
+// differing simulated counts are judged by direction and threshold, and the
+// scenario names may differ; between two runs of one configuration the same
+// difference is a mismatch.
+func TestConfigurationsJudgeCounts(t *testing.T) {
+	spec := func(name string, dropScale, splitScale float64) *results.Document {
+		return resultstest.Build(resultstest.Single(name,
+			resultstest.Metric{Name: "drops", Unit: "packets", Direction: results.LowerIsBetter,
+				Kind: results.KindCount, Base: 1000, Scale: dropScale},
+			resultstest.Metric{Name: "splits", Unit: "splits", Direction: results.NoDirection,
+				Kind: results.KindCount, Base: 1000, Scale: splitScale},
+			resultstest.Metric{Name: "sessions", Unit: "sessions", Direction: results.HigherIsBetter,
+				Kind: results.KindCount, Base: 1000},
+		))
+	}
+	base, head := spec("a", 1, 1), spec("b", 1.5, 0.5)
+	opt := compare.DefaultOptions()
+	if _, err := compare.Compare(base, head, opt); err == nil {
+		t.Fatal("different scenario names compared without Configurations")
+	}
+	head.Scenario.Name = "a"
+	r, err := compare.Compare(base, head, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Count(compare.Mismatch) != 2 || r.ExitCode() != 1 {
+		t.Errorf("same configuration: %d mismatches (exit %d), want 2 (drops, splits)", r.Count(compare.Mismatch), r.ExitCode())
+	}
+	head.Scenario.Name = "b"
+	opt.Configurations = true
+	r, err = compare.Compare(base, head, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]compare.Verdict{"drops": compare.Worse, "splits": compare.Changed, "sessions": compare.Same}
+	for _, row := range r.Rows {
+		if row.Verdict != want[row.Metric] {
+			t.Errorf("%s: verdict %s (change %.1f%%), want %s", row.Metric, row.Verdict, row.ChangePct, want[row.Metric])
+		}
+	}
+	if r.ExitCode() != 1 {
+		t.Errorf("more drops in B: exit %d, want 1", r.ExitCode())
+	}
+}
