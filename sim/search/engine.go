@@ -99,8 +99,27 @@ func (m *EngineMeasurer) Measure(ctx context.Context, in TrialInput) (TrialOutpu
 	}
 	if m.Live {
 		out.Effective = max(wall, in.Duration/1000)
+		chargeShortfall(&out, rep, in, m.Unit)
 	}
 	return out, nil
+}
+
+// liveShortfall is how far below the intended count a live trial may offer
+// (pacing ends a few packets early) before the packets it never sent count
+// as lost.
+const liveShortfall = 0.01
+
+// chargeShortfall counts the packets a live trial's generator did not send
+// as lost. A tester that cannot reach the load must not pass its own limit
+// off as the system's: MLRsearch judges a trial against its intended load,
+// so a trial that offered 85% of it and lost nothing has lost 15%.
+func chargeShortfall(out *TrialOutput, rep *results.Repetition, in TrialInput, unit string) {
+	want := in.Load * in.Duration.Seconds()
+	off, ok := rep.Metric(MetricOfferedPackets)
+	if unit != UnitPPS || !ok || want < 100 || off.Value >= want*(1-liveShortfall) {
+		return
+	}
+	out.Offered += uint64(want - off.Value)
 }
 
 // run runs the engine once.

@@ -190,3 +190,44 @@ func TestDefaultMaxLoadProbe(t *testing.T) {
 		t.Errorf("NDR %+v does not bracket the capacity 12000", g)
 	}
 }
+
+// shortEngine is a live tester that sends only 60% of the intended load and
+// loses nothing of what it sends.
+type shortEngine struct{}
+
+func (shortEngine) Run(ctx context.Context, p *scenario.Resolved, opt runner.RunOptions) (*results.Repetition, error) {
+	sent := math.Floor(0.6 * opt.Load * opt.Duration.Seconds())
+	return &results.Repetition{DurationNS: int64(opt.Duration), Metrics: []results.Metric{
+		{Name: MetricOfferedPackets, Unit: "packets", Direction: results.NoDirection, Kind: results.KindCount, Value: sent},
+		{Name: MetricReceivedPackets, Unit: "packets", Direction: results.HigherIsBetter, Kind: results.KindCount, Value: sent},
+	}}, nil
+}
+
+// In live mode the packets a tester did not send count as lost: a
+// generator that reaches 60% of the load must not make a lossless trial
+// (and so an NDR lower bound) at that load. Simulated trials keep the rule
+// that a source running dry is an error.
+func TestLiveShortfallCountsAsLoss(t *testing.T) {
+	s := loadBuiltin(t, "default", scenario.Override{Key: "sweep.axes[0].values", Value: "[2000]"})
+	pt, err := s.Resolve(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &EngineMeasurer{Engine: shortEngine{}, Point: pt, Unit: UnitPPS, Live: true}
+	out, err := m.Measure(context.Background(), TrialInput{Load: 10000, Duration: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Offered != 10000 || out.Received != 6000 || out.LossRatio() != 0.4 {
+		t.Errorf("live short trial: offered %d, received %d, loss %v; want 10000, 6000, 0.4", out.Offered, out.Received, out.LossRatio())
+	}
+	// The same tester at a load it reaches within 1% is not charged.
+	m.Engine = probeEngine{}
+	out, err = m.Measure(context.Background(), TrialInput{Load: 10000, Duration: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Offered != 10000 || out.LossRatio() != 0 {
+		t.Errorf("live full trial: offered %d, loss %v; want 10000, 0", out.Offered, out.LossRatio())
+	}
+}
