@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"testing"
+	"unsafe"
 )
 
 // engineShapes are engine settings that force its rarer paths: leaves too
@@ -153,5 +154,34 @@ func TestEngineDifferential(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// TestPentLayout checks the IPv4 leaf layout a lookup's cache behaviour
+// rests on: a rule is one 64-byte line, its head inside it, and the slab's
+// slot 0 (read for kids that are not leaves) never matches.
+func TestPentLayout(t *testing.T) {
+	var p pent[a4]
+	if s := unsafe.Sizeof(p); s != 64 {
+		t.Errorf("pent[a4] is %d bytes, want 64", s)
+	}
+	if o := unsafe.Offsetof(p.h) + unsafe.Sizeof(p.h); o > 64 {
+		t.Errorf("pent[a4]'s head ends at byte %d, past its line", o)
+	}
+	e := newEngine(keys4, mask4)
+	if e.slab[0].label != noLabel {
+		t.Errorf("slab slot 0 has label %#x, want noLabel", e.slab[0].label)
+	}
+	tab := NewTable(ProtoTCP, true)
+	if err := tab.Add(Rule{Lcl: netip.MustParsePrefix("0.0.0.0/0"), Rmt: netip.MustParsePrefix("0.0.0.0/0"), LclPort: 80, Proto: ProtoTCP, Action: ActionDrop}); err != nil {
+		t.Fatal(err)
+	}
+	if got := tab.Lookup4(0x01020304, 0x05060708, 80, 1234); got != ActionDrop {
+		t.Fatalf("Lookup4 = %v, want drop", got)
+	}
+	for i := 1; i < len(tab.e4.slab); i++ {
+		if p := &tab.e4.slab[i]; p.label != 0 && p.h.hits != 1 {
+			t.Errorf("slot %d: %d hits, want 1 (counted in the rule's line)", i, p.h.hits)
+		}
 	}
 }
