@@ -38,8 +38,14 @@ vet:
 staticcheck:
 	$(GO) tool staticcheck ./...
 
+# The race detector allocates and slows the simulator tenfold, so the
+# zero-allocation tests, the real-engine search tests and cost calibration
+# skip under -race; the second pass runs exactly those without it.
+NORACE_TESTS := Alloc|NDROfSimulatedCapacity|RealEngine|TestCalibrate
+
 unit:
 	$(GO) test -race -timeout 20m ./...
+	$(GO) test -count=1 -timeout 10m -run '$(NORACE_TESTS)' ./...
 
 # All benchmarks, then the ratio tables (subject vs the peer measured in the same
 # run) and the issue targets. Narrow with BENCH=regexp BENCHPKG=./core/bihash.
