@@ -3,6 +3,7 @@ package search
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"reflect"
 	"strings"
@@ -238,5 +239,31 @@ func TestNothingOffered(t *testing.T) {
 	}
 	if res.Trials[0].LossRatio != 0 {
 		t.Errorf("recorded loss ratio %v, want 0 (the results convention)", res.Trials[0].LossRatio)
+	}
+}
+
+// TestWorkedExample pins docs/search.md's worked example (the analytic
+// system with the command's defaults), so the table and figures there
+// cannot drift from what the code does.
+func TestWorkedExample(t *testing.T) {
+	q := &queueSystem{service: 10e-6, queue: 500}
+	cfg := Config{Goals: NDRPDR(0.005, 0.5, time.Second, 21*time.Second), MinLoad: 1000, MaxLoad: 400000}
+	res, err := Run(context.Background(), q, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ndr, pdr := res.Goals[0], res.Goals[1]
+	got := fmt.Sprintf("%d trials, %.1f s; NDR [%.0f, %.0f]; PDR [%.0f, %.0f]",
+		len(res.Trials), res.Spent.Seconds(), ndr.Lower, ndr.Upper, pdr.Lower, pdr.Upper)
+	const want = "44 trials, 41.3 s; NDR [100363, 100867]; PDR [100867, 101374]"
+	if got != want {
+		t.Errorf("worked example: %s\ndocs/search.md says:  %s", got, want)
+	}
+	// The first trials of the table: max load, then the corrected MRR.
+	if l := res.Trials[0].Load; l != 400000 {
+		t.Errorf("trial 0 at %v, want max load 400000", l)
+	}
+	if l := res.Trials[1].Load; math.Round(l) != 104994 {
+		t.Errorf("trial 1 at %.1f, want the corrected MRR 104994", l)
 	}
 }
