@@ -52,8 +52,9 @@ still exits 1 at the end).
 -c/--config names a VPP startup.conf, as VPP's own -c does: the layer is built
 from its session { } stanza (tables, memory, workers, ports) and enabled if the
 stanza says enable. Without it the layer has VPP's defaults and starts
-disabled: run "session enable" first, as in VPP. Commands are given with -e
-(not -c, which VPP users know as the startup.conf flag).`,
+disabled: run "session enable" first, as in VPP. Commands are given with -e;
+-c also takes them, as in "sessionlab cli -c 'show session; show app'", when
+its value is not an existing file and holds a space or a ';'.`,
 		Example: `  sessionlab cli
   sessionlab cli -e 'session enable; app ns add id ns1 secret 7 ip4-fib-id 0; show app ns'
   sessionlab cli -c startup.conf -f rules.cli --json
@@ -61,6 +62,12 @@ disabled: run "session enable" first, as in VPP. Commands are given with -e
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			opts := cli.Options{}
+			if cfgPath != "" && readsAsCommands(cfgPath) {
+				// `sessionlab cli -c 'cmd; cmd'` (vppctl's habit) runs
+				// commands; -c with a file is a startup.conf.
+				execs = append([]string{cfgPath}, execs...)
+				cfgPath = ""
+			}
 			if cfgPath != "" {
 				f, err := config.ParseFile(cfgPath, config.Options{})
 				if err != nil {
@@ -222,4 +229,15 @@ func repl(x *cli.Executor, out io.Writer) error {
 			fmt.Fprintln(rl.Stdout(), cli.ErrorText(r))
 		}
 	}
+}
+
+// readsAsCommands reports whether a -c value is commands rather than a
+// startup.conf path: it names no existing file and holds a space or a ';'
+// (a path with neither, existing or not, stays a path, so a mistyped file
+// name is reported as a missing file, not as an unknown command).
+func readsAsCommands(v string) bool {
+	if _, err := os.Stat(v); err == nil {
+		return false
+	}
+	return strings.ContainsAny(v, " \t;")
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -107,5 +108,33 @@ func TestCLIExecAndExitCodes(t *testing.T) {
 	out, _, code = runCLISub(t, "", "-c", good, "-e", "show session")
 	if code != 0 || !strings.Contains(out, "Thread 0: no sessions") {
 		t.Errorf("enabled by startup.conf: exit %d, %q", code, out)
+	}
+}
+
+// -c takes commands when its value is not a file and reads as commands
+// (`sessionlab cli -c 'cmd; cmd'`), and a startup.conf otherwise; a
+// missing file stays a missing file.
+func TestCLIDashCCommandsOrConfig(t *testing.T) {
+	out, _, code := runCLISub(t, "", "-c", "session enable rt-backend rule-table; show session")
+	if code != 0 || !strings.Contains(out, "Thread 0: no sessions") {
+		t.Errorf("-c commands: exit %d, output %q", code, out)
+	}
+	conf := filepath.Join(t.TempDir(), "startup.conf")
+	if err := os.WriteFile(conf, []byte("session {\n  enable\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, _, code = runCLISub(t, "", "-c", conf, "-e", "show session")
+	if code != 0 || !strings.Contains(out, "Thread 0: no sessions") {
+		t.Errorf("-c startup.conf: exit %d, output %q", code, out)
+	}
+	for _, c := range rootCmd.Commands() {
+		if c.Name() == "cli" {
+			resetFlags(c)
+		}
+	}
+	var sink bytes.Buffer
+	code, err := execute(rootCmd, nil, strings.NewReader(""), &sink, &sink, "cli", "-c", "missing.conf", "-e", "show session")
+	if code != 2 || err == nil || !strings.Contains(err.Error(), "missing.conf") {
+		t.Errorf("-c missing file: exit %d, error %v", code, err)
 	}
 }
