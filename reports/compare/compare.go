@@ -471,11 +471,16 @@ func exactCounts(row *Row, bp, hp *results.Point, opt Options) {
 // configurations: by the change of its median against the threshold, in
 // the metric's direction.
 func countVerdict(row *Row, o Options) Verdict {
-	c := row.ChangePct
-	if math.IsNaN(c) || math.Abs(c) < o.Threshold {
+	if math.IsNaN(row.ChangePct) || math.Abs(row.ChangePct) < o.Threshold {
 		return Same
 	}
-	switch s := row.Direction.Sign() * c; {
+	return directionVerdict(row)
+}
+
+// directionVerdict is the verdict of a change already judged large enough:
+// better or worse by the metric's direction, changed when it has none.
+func directionVerdict(row *Row) Verdict {
+	switch s := row.Direction.Sign() * row.ChangePct; {
 	case row.Direction == results.NoDirection:
 		return Changed
 	case s > 0:
@@ -517,15 +522,7 @@ func verdict(row *Row, o Options) Verdict {
 	if !(row.PAdj < o.Alpha) || !(math.Abs(row.ChangePct) >= o.Threshold) {
 		return Same
 	}
-	switch s := row.Direction.Sign() * row.ChangePct; {
-	case row.Direction == results.NoDirection:
-		return Changed
-	case s > 0:
-		return Better
-	case s < 0:
-		return Worse
-	}
-	return Same
+	return directionVerdict(row)
 }
 
 func warnings(b, h *results.Document, rep *Report, minP float64) []string {

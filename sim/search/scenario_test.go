@@ -160,11 +160,15 @@ func (probeEngine) Run(ctx context.Context, p *scenario.Resolved, opt runner.Run
 		load = 5000
 	}
 	offered := math.Floor(load * opt.Duration.Seconds())
-	received := math.Min(offered, 12000*opt.Duration.Seconds())
-	return &results.Repetition{DurationNS: int64(opt.Duration), Metrics: []results.Metric{
+	return countsRep(opt.Duration, offered, math.Min(offered, 12000*opt.Duration.Seconds())), nil
+}
+
+// countsRep is a repetition with the two counts a search reads.
+func countsRep(d time.Duration, offered, received float64) *results.Repetition {
+	return &results.Repetition{DurationNS: int64(d), Metrics: []results.Metric{
 		{Name: MetricOfferedPackets, Unit: "packets", Direction: results.NoDirection, Kind: results.KindCount, Value: offered},
 		{Name: MetricReceivedPackets, Unit: "packets", Direction: results.HigherIsBetter, Kind: results.KindCount, Value: received},
-	}}, nil
+	}}
 }
 
 // TestDefaultMaxLoadProbe: the built-in default scenario replays a capture
@@ -197,10 +201,7 @@ type shortEngine struct{}
 
 func (shortEngine) Run(ctx context.Context, p *scenario.Resolved, opt runner.RunOptions) (*results.Repetition, error) {
 	sent := math.Floor(0.6 * opt.Load * opt.Duration.Seconds())
-	return &results.Repetition{DurationNS: int64(opt.Duration), Metrics: []results.Metric{
-		{Name: MetricOfferedPackets, Unit: "packets", Direction: results.NoDirection, Kind: results.KindCount, Value: sent},
-		{Name: MetricReceivedPackets, Unit: "packets", Direction: results.HigherIsBetter, Kind: results.KindCount, Value: sent},
-	}}, nil
+	return countsRep(opt.Duration, sent, sent), nil
 }
 
 // In live mode the packets a tester did not send count as lost: a
