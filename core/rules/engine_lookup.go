@@ -8,8 +8,10 @@ import "math/bits"
 // entry of the one kid the key falls in: an array index for a direct cut, a
 // probe for a hash or port cut. These loads depend only on the key, not on
 // one another, so the processor overlaps their cache misses; the loops run
-// over small arrays (engine.cdir, chash, cport) without a branch on the kind
-// of cut. It then searches those kids in chain order, the narrowest rules
+// over small arrays (engine.chash, cdir, cport) without a branch on the kind
+// of cut, the hash cuts first because theirs are the longest probes (a
+// control word, then the slot it names), which then overlap the others
+// (0.5 ns a lookup at 1k and 10k rules). It then searches those kids in chain order, the narrowest rules
 // first. A kid whose entry's bound shows it cannot beat the best match so far
 // is dropped without touching its memory; once the kid holding the winner
 // has been searched, most others cost a comparison. A leaf is scanned in
@@ -37,23 +39,6 @@ func lookup4(e *engine[a4], rmt, lcl a4, ports uint32) *head {
 	var kids [chainMax]bref
 	both := uint64(lcl)<<32 | uint64(rmt) // a cut's address is both >> sel
 	cdir, cport, chash := e.cdir, e.cport, e.chash
-	for i := range cdir {
-		c := &cdir[i]
-		if a := a4(both >> (c.sel & 63)); a&c.pmask == c.pfx {
-			kids[c.pos&(chainMax-1)] = c.kids[uint32(a)<<(c.sh&31)>>(c.rs&31)]
-		}
-	}
-	for i := range cport {
-		c := &cport[i]
-		port := uint16(ports >> (c.sh & 31))
-		t := c.ptab
-		for j := int(uint64(port) * 0x9E3779B97F4A7C15 >> (c.rs & 63)); ; j = (j + 1) & (len(t) - 1) {
-			if s := t[j]; s.ent == 0 || s.port == port {
-				kids[c.pos&(chainMax-1)] = s.ent
-				break
-			}
-		}
-	}
 	for i := range chash {
 		c := &chash[i]
 		a := a4(both>>(c.sel&63)) & c.pmask
@@ -72,6 +57,23 @@ func lookup4(e *engine[a4], rmt, lcl a4, ports uint32) *head {
 				}
 			}
 			if emptyBytes(w) != 0 {
+				break
+			}
+		}
+	}
+	for i := range cdir {
+		c := &cdir[i]
+		if a := a4(both >> (c.sel & 63)); a&c.pmask == c.pfx {
+			kids[c.pos&(chainMax-1)] = c.kids[uint32(a)<<(c.sh&31)>>(c.rs&31)]
+		}
+	}
+	for i := range cport {
+		c := &cport[i]
+		port := uint16(ports >> (c.sh & 31))
+		t := c.ptab
+		for j := int(uint64(port) * 0x9E3779B97F4A7C15 >> (c.rs & 63)); ; j = (j + 1) & (len(t) - 1) {
+			if s := t[j]; s.ent == 0 || s.port == port {
+				kids[c.pos&(chainMax-1)] = s.ent
 				break
 			}
 		}
