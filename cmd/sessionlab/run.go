@@ -213,18 +213,18 @@ func progressFor(w io.Writer) runner.Progress {
 // the file where the flag said.
 func startProfile(f *runFlags) (func() error, error) {
 	type req struct {
-		path, file string
-		mode       func(*profile.Profile)
+		flag, path, file string
+		mode             func(*profile.Profile)
 	}
 	var rs []req
 	if f.cpuprofile != "" {
-		rs = append(rs, req{f.cpuprofile, "cpu.pprof", profile.CPUProfile})
+		rs = append(rs, req{"--cpuprofile", f.cpuprofile, "cpu.pprof", profile.CPUProfile})
 	}
 	if f.memprofile != "" {
-		rs = append(rs, req{f.memprofile, "mem.pprof", profile.MemProfile})
+		rs = append(rs, req{"--memprofile", f.memprofile, "mem.pprof", profile.MemProfile})
 	}
 	if f.trace != "" {
-		rs = append(rs, req{f.trace, "trace.out", profile.TraceProfile})
+		rs = append(rs, req{"--trace", f.trace, "trace.out", profile.TraceProfile})
 	}
 	switch len(rs) {
 	case 0:
@@ -236,7 +236,7 @@ func startProfile(f *runFlags) (func() error, error) {
 	r := rs[0]
 	dir, err := os.MkdirTemp(filepath.Dir(r.path), ".sessionlab-profile-")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s %s: %w", r.flag, r.path, err)
 	}
 	p := profile.Start(r.mode, profile.ProfilePath(dir), profile.NoShutdownHook, profile.Quiet)
 	return func() error {
