@@ -18,17 +18,23 @@ var (
 	// it in Stats.TableFull). The table is unchanged.
 	ErrTableFull = errors.New("bihash: table full: arena exhausted")
 
-	// ErrBucketFull: the bucket already holds the most pairs its 13-bit
-	// reference count can count (8191). It is also an ErrTableFull and is
-	// counted as one.
-	ErrBucketFull = fmt.Errorf("%w (bucket reference count at its 13-bit limit)", ErrTableFull)
+	// ErrBucketFull: the bucket already holds the most pairs it can: its
+	// 13-bit reference count's limit (8191), or every slot of its 2^11 pages
+	// in linear-search mode. It is also an ErrTableFull and is counted as
+	// one.
+	ErrBucketFull = fmt.Errorf("%w (bucket at its limit of pairs)", ErrTableFull)
 
 	// ErrExists: AddNoReplace found the key (VPP's -2).
 	ErrExists = errors.New("bihash: key already present")
 
-	// ErrNotFound: Delete did not find the key (VPP's -3, or -1 for an empty
-	// bucket of a variant without inline pages).
+	// ErrNotFound: Delete did not find the key in a bucket that holds pairs
+	// (VPP's -3).
 	ErrNotFound = errors.New("bihash: key not found")
+
+	// ErrNotFoundEmpty: Delete found the key's bucket empty, in a variant
+	// without inline pages (24- and 48-byte keys): VPP's -1. It is also an
+	// ErrNotFound, so errors.Is(err, ErrNotFound) holds for both.
+	ErrNotFoundEmpty = fmt.Errorf("%w (empty bucket)", ErrNotFound)
 
 	// ErrInvalidValue: the value is FreeValue, the free-slot marker, which a
 	// table cannot store (VPP only asserts this in debug builds).

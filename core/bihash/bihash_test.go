@@ -226,8 +226,11 @@ func TestBucketFull(t *testing.T) {
 	if !errors.Is(err, ErrBucketFull) || !errors.Is(err, ErrTableFull) {
 		t.Fatalf("after %d adds: %v", n, err)
 	}
-	if n > maxRefcnt-1 {
-		t.Fatalf("%d pairs in one bucket, more than its reference count can count", n)
+	// The inline page counts one in the 13-bit reference count, so the
+	// bucket holds 8190 pairs; a hashed bucket that reaches 2^11 pages
+	// with a full page is packed linear at that size to get there.
+	if n != maxRefcnt-1 {
+		t.Fatalf("%d pairs in one bucket before ErrBucketFull, want %d (the reference count's limit)", n, maxRefcnt-1)
 	}
 	s := tb.Stats()
 	if s.TableFull != 1 || s.Pairs != uint64(n) {
@@ -237,6 +240,26 @@ func TestBucketFull(t *testing.T) {
 		if v, ok := tb.Lookup(keyFrom[Key16](uint64(i) + 1)); !ok || v != uint64(i) {
 			t.Fatalf("key %d: %d %v", i, v, ok)
 		}
+	}
+}
+
+// TestDeleteCodes: a missing key is VPP's -3 in a bucket with pairs and -1
+// in an empty bucket of a variant without inline pages (both are
+// ErrNotFound); an inline variant's bucket is never empty, so always -3.
+func TestDeleteCodes(t *testing.T) {
+	t24 := mustNew[Key24](t, 1, 1<<20)
+	if err := t24.Delete(Key24{1}); err != ErrNotFoundEmpty || !errors.Is(err, ErrNotFound) {
+		t.Fatalf("empty 24-byte bucket: %v, want ErrNotFoundEmpty (-1)", err)
+	}
+	if err := t24.Add(Key24{2}, 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := t24.Delete(Key24{1}); err != ErrNotFound {
+		t.Fatalf("non-empty 24-byte bucket: %v, want ErrNotFound (-3)", err)
+	}
+	t16 := mustNew[Key16](t, 1, 1<<20)
+	if err := t16.Delete(Key16{1}); err != ErrNotFound {
+		t.Fatalf("empty inline bucket: %v, want ErrNotFound (-3)", err)
 	}
 }
 
@@ -388,6 +411,48 @@ func TestWalk(t *testing.T) {
 	})
 	if s := tb.Stats(); s.Pairs != 50 {
 		t.Fatalf("pairs %d after deleting half in Walk", s.Pairs)
+	}
+}
+
+// TestWalkSeesCallbackChanges: as VPP's foreach (spec §2.9), a pair the
+// callback deleted is not visited afterwards, and one it added in a later
+// slot of the bucket being walked is.
+func TestWalkSeesCallbackChanges(t *testing.T) {
+	k1, k2, k3 := Key16{1, 1}, Key16{2, 2}, Key16{3, 3}
+	tb := mustNew[Key16](t, 1, 1<<20)
+	for i, k := range []Key16{k1, k2} {
+		if err := tb.Add(k, uint64(10*(i+1))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var visits []uint64
+	tb.Walk(func(k Key16, v uint64) bool {
+		visits = append(visits, v)
+		if v == 10 {
+			if err := tb.Delete(k2); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			tb.Delete(k1)
+		}
+		return true
+	})
+	if _, ok := tb.Lookup(k1); !ok || len(visits) != 1 || visits[0] != 10 {
+		t.Fatalf("visits %v, k1 present %v: want [10] and k1 kept (k2 was deleted before its turn)", visits, ok)
+	}
+
+	visits = visits[:0]
+	tb.Walk(func(k Key16, v uint64) bool {
+		visits = append(visits, v)
+		if v == 10 {
+			if err := tb.Add(k3, 30); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return true
+	})
+	if len(visits) != 2 || visits[1] != 30 {
+		t.Fatalf("visits %v: want the pair added in a later slot visited ([10 30])", visits)
 	}
 }
 

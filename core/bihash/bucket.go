@@ -48,7 +48,9 @@ const (
 
 	// MaxLog2Pages is the largest page count (as log2) a bucket can reach:
 	// 2^11 pages hold 8192 pairs, just above the 13-bit reference count's
-	// limit of 8191, so no bucket can need more.
+	// limit of 8191. A hashed bucket at this size whose key's page is full
+	// is packed into a linear-search bucket of the same size, so it can
+	// still fill to the reference count's limit.
 	MaxLog2Pages = 11
 
 	// maxRefcnt is the 13-bit reference count's limit.

@@ -141,7 +141,7 @@ func (r *refTable[K]) add(k K, v uint64, replace bool) error {
 		}
 	}
 	// Split.
-	if ref >= maxRefcnt || b.log2+1 > MaxLog2Pages {
+	if ref >= maxRefcnt || (b.log2 >= MaxLog2Pages && b.linear) {
 		r.full++
 		return ErrBucketFull
 	}
@@ -173,26 +173,31 @@ func (r *refTable[K]) add(k K, v uint64, replace bool) error {
 	old := b.log2
 	var slots []refSlot[K]
 	newLog2, linear := old+1, false
-	if !r.alloc(old + 1) {
-		r.full++
-		return ErrTableFull
-	}
-	if slots = place(old + 1); slots == nil {
-		r.release(old + 1)
-		if old+2 <= MaxLog2Pages && r.alloc(old+2) {
-			if slots = place(old + 2); slots == nil {
-				r.release(old + 2)
-			} else {
-				newLog2 = old + 2
-			}
-		}
-	}
-	if slots == nil {
+	if old+1 > MaxLog2Pages {
+		// At the page limit: pack linearly into as many pages.
+		newLog2 = MaxLog2Pages
+	} else {
 		if !r.alloc(old + 1) {
 			r.full++
 			return ErrTableFull
 		}
-		slots = make([]refSlot[K], kvPerPage<<(old+1))
+		if slots = place(old + 1); slots == nil {
+			r.release(old + 1)
+			if old+2 <= MaxLog2Pages && r.alloc(old+2) {
+				if slots = place(old + 2); slots == nil {
+					r.release(old + 2)
+				} else {
+					newLog2 = old + 2
+				}
+			}
+		}
+	}
+	if slots == nil {
+		if !r.alloc(newLog2) {
+			r.full++
+			return ErrTableFull
+		}
+		slots = make([]refSlot[K], kvPerPage<<newLog2)
 		copy(slots, pairs)
 		linear = true
 	}
@@ -208,7 +213,7 @@ func (r *refTable[K]) add(k K, v uint64, replace bool) error {
 func (r *refTable[K]) del(k K) error {
 	b, h := r.bucket(k)
 	if b.slots == nil {
-		return ErrNotFound
+		return ErrNotFoundEmpty // only buckets without an inline page are ever empty
 	}
 	lo, hi := r.candidates(b, h)
 	for i := lo; i < hi; i++ {

@@ -1,6 +1,7 @@
 package bihash
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 	"sync/atomic"
@@ -148,20 +149,42 @@ func (t *Table[K]) snapshot(i uint64, buf []slotPair[K], withFree bool) (uint64,
 }
 
 // Walk calls fn for every pair, in VPP's order (buckets ascending, then
-// pages, then slots), until fn returns false. It takes no lock: each bucket
-// is copied consistently, then fn is called on the copy, so fn may add and
-// delete. A pair present for the whole walk is visited exactly once; a pair
-// added or deleted during the walk may or may not be.
+// pages, then slots), until fn returns false. It takes no lock, and fn may
+// add and delete. As in VPP's foreach (spec §2.9), the walk sees fn's own
+// changes: after a call that changed the bucket it re-reads the bucket and
+// goes on from the next slot, so a pair fn deleted is not visited, a pair fn
+// added in a later slot is, and a bucket fn emptied is left. A pair present
+// for the whole walk, in a bucket nobody splits meanwhile, is visited
+// exactly once.
 func (t *Table[K]) Walk(fn func(key K, value uint64) bool) {
 	var buf []slotPair[K]
 	for i := range t.nbuckets {
-		_, buf = t.snapshot(i, buf, false)
-		for _, e := range buf {
+		var w uint64
+		w, buf = t.snapshot(i, buf, false)
+		for k := 0; k < len(buf); k++ {
+			e := buf[k]
 			if !fn(e.key, e.val) {
 				return
 			}
+			if atomic.LoadUint64(t.bucketPtr(i)) == w {
+				continue
+			}
+			// fn (or another writer) changed the bucket: continue with
+			// what it holds now, after the slot just visited.
+			w, buf = t.snapshot(i, buf, false)
+			k = slotsUpTo(buf, e.slot) - 1
 		}
 	}
+}
+
+// slotsUpTo returns how many entries of buf (ascending slots) have a slot
+// at most s.
+func slotsUpTo[K Key](buf []slotPair[K], s uint32) int {
+	n := 0
+	for n < len(buf) && buf[n].slot <= s {
+		n++
+	}
+	return n
 }
 
 // Format prints the table as VPP's format_bihash does (spec §2.9): verbose 0
@@ -172,7 +195,7 @@ func (t *Table[K]) Walk(fn func(key K, value uint64) bool) {
 // mapped. A last line, not in VPP, gives sessionlab's counters.
 func (t *Table[K]) Format(verbose int) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Hash table '%s'\n", t.cfg.Name)
+	fmt.Fprintf(&b, "Hash table '%s'\n", cmp.Or(t.cfg.Name, "(unnamed)"))
 	var activeElts, activeBuckets, linear uint64
 	if verbose <= 0 {
 		s := t.Stats()
@@ -220,7 +243,7 @@ func (t *Table[K]) Format(verbose int) string {
 // Format prints it at verbose 0.
 func FormatStats(name string, s Stats) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Hash table '%s'\n", name)
+	fmt.Fprintf(&b, "Hash table '%s'\n", cmp.Or(name, "(unnamed)"))
 	writeSummary(&b, s, s.Pairs, s.ActiveBuckets, s.LinearBuckets, 0)
 	return b.String()
 }

@@ -140,7 +140,7 @@ const (
 // free list, except an inline page, which stays with its bucket.
 func (t *Table[K]) split(bp *uint64, w, h uint64, k *K, v uint64) error {
 	old := wordLog2(w)
-	if wordRef(w) >= maxRefcnt || old+1 > MaxLog2Pages {
+	if wordRef(w) >= maxRefcnt || (old >= MaxLog2Pages && w&linearBit != 0) {
 		atomic.StoreUint64(bp, w)
 		t.tableFull.Add(1)
 		return ErrBucketFull
@@ -158,11 +158,20 @@ func (t *Table[K]) split(bp *uint64, w, h uint64, k *K, v uint64) error {
 	t.scratch = buf
 
 	l2, linear := old+1, false
-	off, res := t.rehash(buf, l2)
-	if res == overflow && old+2 <= MaxLog2Pages {
-		if off2, res2 := t.rehash(buf, old+2); res2 == placed {
-			off, res, l2 = off2, placed, old+2
+	var off uintptr
+	res := overflow
+	if l2 <= MaxLog2Pages {
+		off, res = t.rehash(buf, l2)
+		if res == overflow && old+2 <= MaxLog2Pages {
+			if off2, res2 := t.rehash(buf, old+2); res2 == placed {
+				off, res, l2 = off2, placed, old+2
+			}
 		}
+	} else {
+		// At the page limit a hashed bucket cannot double; packing its
+		// pairs linearly into as many pages uses every slot, up to the
+		// reference count's limit.
+		l2 = MaxLog2Pages
 	}
 	if res == overflow {
 		off, res = t.packLinear(buf, l2)
@@ -222,7 +231,9 @@ func (t *Table[K]) packLinear(pairs []kvPair[K], l2 uint) (uintptr, int) {
 	return off, placed
 }
 
-// Delete removes key. It returns ErrNotFound when key is absent. When the
+// Delete removes key. It returns ErrNotFound when key is absent (VPP's -3),
+// ErrNotFoundEmpty when its bucket is empty (VPP's -1; only variants
+// without inline pages have empty buckets). When the
 // last pair of a bucket without an inline page goes, the bucket's pages go
 // to their free list; when the last pair of a split inline bucket goes, the
 // bucket returns to its inline page and its pages go to their free list.
@@ -234,6 +245,10 @@ func (t *Table[K]) Delete(key K) error {
 	bp := t.bucketAt(h)
 	w := lockBucket(bp)
 	p, n := t.writerSlots(bp, w, h)
+	if n == 0 {
+		atomic.StoreUint64(bp, w)
+		return ErrNotFoundEmpty
+	}
 	for i := uintptr(0); i < n; i++ {
 		kv := kvAt[K](p, i)
 		if load(kv, keyWords[K]()*8) == FreeValue || !keyEqual(kv, &key) {
