@@ -100,12 +100,32 @@ func TestDeqNotifications(t *testing.T) {
 	if !f.NeedsDeqNotif(99) {
 		t.Fatal("empty: notify")
 	}
-	// IF_EMPTY together with IF_FULL: clear does not set has_deq_ntf (only
-	// when IF_FULL is the sole request, as in VPP).
-	f.AddWantDeqNotif(WantDeqNotifIfFull)
+	// Sending it sets has_deq_ntf (spec §7.4): IF_EMPTY stays quiet on an
+	// empty fifo until the producer re-arms it.
 	f.ClearDeqNotif()
-	if f.HasDeqNotif() {
-		t.Fatal("has_deq_ntf set although IF_FULL was not the only request")
+	if !f.HasDeqNotif() || f.NeedsDeqNotif(99) {
+		t.Fatal("IF_EMPTY: has_deq_ntf not set after the notification, or it notifies again")
+	}
+	f.ResetHasDeqNotif()
+	if !f.NeedsDeqNotif(99) {
+		t.Fatal("IF_EMPTY re-armed: notify")
+	}
+	// Every combination with IF_FULL or IF_EMPTY sets it; a later plain
+	// WantDeqNotif notice does not clear it (only the producer does).
+	for _, want := range []DeqNotif{WantDeqNotifIfFull, WantDeqNotifIfEmpty,
+		WantDeqNotifIfFull | WantDeqNotifIfEmpty, WantDeqNotif | WantDeqNotifIfFull} {
+		g := mustNew(t, 64)
+		g.AddWantDeqNotif(want)
+		g.ClearDeqNotif()
+		if !g.HasDeqNotif() {
+			t.Fatalf("want %d: has_deq_ntf not set by the notification", want)
+		}
+		g.DelWantDeqNotif(want)
+		g.AddWantDeqNotif(WantDeqNotif)
+		g.ClearDeqNotif()
+		if !g.HasDeqNotif() {
+			t.Fatalf("want %d: a plain notice cleared has_deq_ntf", want)
+		}
 	}
 }
 

@@ -97,7 +97,12 @@ func (q *Queue[T]) claim() (*qslot[T], uint64, bool) {
 			pos = q.tail.Load() // stale: the consumer already passed pos
 			continue
 		} else if uint64(d) >= q.n {
-			if head = q.refreshHead(); pos-head >= q.n {
+			head = q.refreshHead()
+			if int64(pos-head) < 0 {
+				pos = q.tail.Load() // stale: the consumer passed pos meanwhile
+				continue
+			}
+			if pos-head >= q.n {
 				return nil, 0, false
 			}
 		}
