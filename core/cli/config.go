@@ -14,7 +14,7 @@ func FromConfig(f *config.File) Options {
 	c, e := session.FromConfig(f.Session, f.Workers)
 	// Unlike session.FromConfig, a bucket count that rounds up to 2^32
 	// (which a uint32 cannot hold) boots with 2^31 buckets.
-	b := func(t config.Table) uint32 { return uint32(min(f.Session.Buckets(t), 1<<31)) }
+	b := f.Session.ModelBuckets
 	c.V4SessionBuckets = b(config.V4Session)
 	c.V4HalfOpenBuckets = b(config.V4HalfOpen)
 	c.V6SessionBuckets = b(config.V6Session)

@@ -331,8 +331,12 @@ func applyBuckets(t Table) func(*sessionParser, *match) *Error {
 		u := uint32(m.i32)
 		switch {
 		case m.i32 < 0:
-			p.warn(m, KindCompat, fmt.Sprintf("VPP reads %d as the unsigned count %d (%d buckets after rounding up to a power of two)",
-				m.i32, u, RoundBuckets(u)))
+			msg := fmt.Sprintf("VPP reads %d as the unsigned count %d (%d buckets after rounding up to a power of two)",
+				m.i32, u, RoundBuckets(u))
+			if RoundBuckets(u) > 1<<31 {
+				msg += fmt.Sprintf(", which overflows its u32; sessionlab builds %d", uint32(1<<31))
+			}
+			p.warn(m, KindCompat, msg)
 		case u == 0:
 			p.warn(m, KindIgnored, fmt.Sprintf("0 means VPP's default, %d buckets (%d after rounding)", t.DefaultBuckets(), RoundBuckets(t.DefaultBuckets())))
 		}

@@ -244,6 +244,13 @@ func (s *Session) Buckets(t Table) uint64 {
 	return RoundBuckets(n)
 }
 
+// ModelBuckets returns the bucket count sessionlab builds table t with:
+// Buckets, saturated at 2^31. VPP rounds a count above 2^31 (a negative
+// value read as unsigned) up to 2^32, which overflows its u32 (see
+// docs/vpp-compatibility.md); the model stops at the largest power of two
+// a u32 holds.
+func (s *Session) ModelBuckets(t Table) uint32 { return uint32(min(s.Buckets(t), 1<<31)) }
+
 // Memory returns the memory in bytes of table t: the configured size, or the
 // default when 0. sessionlab's table arena has exactly this size; VPP (since
 // 21.01) ignores the value.
@@ -291,7 +298,16 @@ func (s *Session) SessionsPerThread(workers int) (n uint32, fixed bool) {
 	if workers <= 0 {
 		return p, true
 	}
-	return uint32(1.1 * float64(p) / float64(workers)), true
+	return PerWorkerSessions(p, workers), true
+}
+
+// PerWorkerSessions is floor(1.1 × n / workers), the fixed pool of each
+// worker (spec §9.2), computed in double precision as VPP does and truncated
+// to 32 bits explicitly: a float-to-integer conversion out of range is
+// implementation-defined in Go, the u64-then-u32 path is the same on every
+// architecture (and matches VPP's u32 assignment on x86).
+func PerWorkerSessions(n uint32, workers int) uint32 {
+	return uint32(uint64(1.1 * float64(n) / float64(workers)))
 }
 
 // EphemeralPorts returns the number of ports in [min-src-port,

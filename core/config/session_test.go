@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -495,5 +496,29 @@ func TestFormatSize(t *testing.T) {
 		if got := HumanBytes(c.in); got != c.want {
 			t.Errorf("HumanBytes(%d) = %q, want %q", c.in, got, c.want)
 		}
+	}
+}
+
+// A negative bucket count is read unsigned and rounds past 2^31; the
+// summary's effective value is what the model builds (2^31), and the
+// per-worker pool truncates explicitly (the same on every architecture).
+func TestOverflowingCounts(t *testing.T) {
+	f, err := Parse("p.conf", []byte("session { v4-session-table-buckets -1 preallocated-sessions -1 }"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.Session.ModelBuckets(V4Session); got != 1<<31 {
+		t.Errorf("ModelBuckets = %d, want 2^31", got)
+	}
+	for _, p := range f.Session.Params() {
+		if p.Keyword == "v4-session-table-buckets" && fmt.Sprint(p.Effective) != "2147483648" {
+			t.Errorf("summary effective %v, want %d (what the model builds)", p.Effective, uint64(1<<31))
+		}
+	}
+	if got, want := PerWorkerSessions(0xffffffff, 1), uint32(4724464024&0xffffffff); got != want {
+		t.Errorf("PerWorkerSessions(2^32-1, 1) = %d, want %d", got, want)
+	}
+	if got := PerWorkerSessions(100000, 3); got != 36666 {
+		t.Errorf("PerWorkerSessions(100000, 3) = %d, want 36666", got)
 	}
 }

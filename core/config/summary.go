@@ -237,13 +237,17 @@ func (s *Session) Params() Params {
 
 	bucketsParam := func(t Table) Param {
 		st := s.BucketsSetting(t)
-		p := param(t.BucketsKeyword(), "buckets", st, t.DefaultBuckets(), s.Buckets(t), "")
+		p := param(t.BucketsKeyword(), "buckets", st, t.DefaultBuckets(), s.ModelBuckets(t), "")
 		n := st.Value
 		if n == 0 {
 			n = t.DefaultBuckets()
 			p.Note = fmt.Sprintf("0: default %d, ", n)
 		}
-		p.Note += fmt.Sprintf("rounded up to %d buckets", s.Buckets(t))
+		if s.Buckets(t) > 1<<31 {
+			p.Note += fmt.Sprintf("VPP rounds up to %d (overflows its u32); sessionlab builds %d buckets", s.Buckets(t), s.ModelBuckets(t))
+		} else {
+			p.Note += fmt.Sprintf("rounded up to %d buckets", s.Buckets(t))
+		}
 		return p
 	}
 	memoryParam := func(t Table) Param {

@@ -12,15 +12,15 @@ func FromConfig(s *config.Session, workers int) (Config, Engine) {
 	c := Config{
 		Workers:               workers,
 		PreallocatedSessions:  s.PreallocatedSessions.Value,
-		V4SessionBuckets:      bucketCount(s, config.V4Session),
-		V4HalfOpenBuckets:     bucketCount(s, config.V4HalfOpen),
-		V6SessionBuckets:      bucketCount(s, config.V6Session),
-		V6HalfOpenBuckets:     bucketCount(s, config.V6HalfOpen),
+		V4SessionBuckets:      s.ModelBuckets(config.V4Session),
+		V4HalfOpenBuckets:     s.ModelBuckets(config.V4HalfOpen),
+		V6SessionBuckets:      s.ModelBuckets(config.V6Session),
+		V6HalfOpenBuckets:     s.ModelBuckets(config.V6HalfOpen),
 		V4SessionMemory:       s.Memory(config.V4Session),
 		V4HalfOpenMemory:      s.Memory(config.V4HalfOpen),
 		V6SessionMemory:       s.Memory(config.V6Session),
 		V6HalfOpenMemory:      s.Memory(config.V6HalfOpen),
-		LocalEndpointsBuckets: bucketCount(s, config.LocalEndpoints),
+		LocalEndpointsBuckets: s.ModelBuckets(config.LocalEndpoints),
 		LocalEndpointsMemory:  s.Memory(config.LocalEndpoints),
 		MinSrcPort:            s.MinSrcPort.Value,
 		MaxSrcPort:            s.MaxSrcPort.Value,
@@ -36,11 +36,3 @@ func FromConfig(s *config.Session, workers int) (Config, Engine) {
 	return c, e
 }
 
-// bucketCount is the table's bucket count as a uint32. A configured count
-// above 2^31 (VPP reads the keyword with %d, so a negative number arrives as
-// a huge unsigned one) rounds up to 2^32, which a uint32 cannot hold: it is
-// saturated at 2^31 instead of wrapping to 0 (which would silently mean "the
-// default"), so the table's creation fails with a clear memory error.
-func bucketCount(s *config.Session, t config.Table) uint32 {
-	return uint32(min(s.Buckets(t), 1<<31))
-}

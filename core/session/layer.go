@@ -3,6 +3,8 @@ package session
 import (
 	"fmt"
 	"math/rand/v2"
+
+	"github.com/sessionlab/sessionlab/core/config"
 )
 
 // Engine is the session rules engine (VPP's session_rt_engine_type_t, whose
@@ -250,8 +252,7 @@ func (l *Layer) poolLimit(i int) int {
 	if i == 0 {
 		return 0
 	}
-	// VPP computes this in double precision.
-	return int(uint32(1.1 * float64(n) / float64(l.cfg.Workers)))
+	return int(config.PerWorkerSessions(uint32(n), l.cfg.Workers))
 }
 
 // Config returns the effective configuration (defaults filled in).
