@@ -35,4 +35,3 @@ func FromConfig(s *config.Session, workers int) (Config, Engine) {
 	}
 	return c, e
 }
-
