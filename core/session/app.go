@@ -82,16 +82,17 @@ func (a *application) hasLocal() bool  { return a.flags&AppUseLocalScope != 0 }
 // message queue, per-thread pending events and congestion marks, and its
 // half-open sessions.
 type appWorker struct {
-	index     uint32
-	app       uint32
-	mapIndex  uint32
-	q         *EventQueue
-	pending   []ring[pendingEvent] // per thread
-	scheduled []bool               // per thread: listed in thread.pendingWrks
-	congested []bool               // per thread
-	halfOpens []Handle             // by slot; InvalidHandle = free
-	freeHo    []uint32
-	nSessions int // established sessions owned (views, detach)
+	index      uint32
+	app        uint32
+	mapIndex   uint32
+	q          *EventQueue
+	pending    []ring[pendingEvent] // per thread
+	scheduled  []bool               // per thread: listed in thread.pendingWrks
+	congested  []bool               // per thread
+	nCongested int                  // threads marked congested (isCongested)
+	halfOpens  []Handle             // by slot; InvalidHandle = free
+	freeHo     []uint32
+	nSessions  int // established sessions owned (views, detach)
 }
 
 // pendingEvent is an application event waiting for its thread's flush,
@@ -409,5 +410,23 @@ func (l *Layer) maybeFreeSegMgr(i uint32) {
 	if sm.ct || sm.app == InvalidIndex {
 		_ = sm.mgr.Close()
 		*sm = segMgr{}
+	}
+}
+
+// isCongested reports whether the worker's queue is congested on any thread
+// (app_worker_mq_is_congested): while it is, new accepts for the worker fail
+// and its connects are refused, whichever thread asks (spec §7.6).
+func (w *appWorker) isCongested() bool { return w.nCongested > 0 }
+
+// setCongested marks or clears thread th's congestion, keeping the count.
+func (w *appWorker) setCongested(th uint32, c bool) {
+	if w.congested[th] == c {
+		return
+	}
+	w.congested[th] = c
+	if c {
+		w.nCongested++
+	} else {
+		w.nCongested--
 	}
 }

@@ -68,6 +68,31 @@ func TestCongestion(t *testing.T) {
 	}
 }
 
+// TestCongestionAnyThread: a worker congested on one thread refuses
+// accepts and connects on every thread (app_worker_mq_is_congested).
+func TestCongestionAnyThread(t *testing.T) {
+	cfg := smallConfig()
+	cfg.Workers = 2
+	l, _, app, ls := server(t, cfg, AttachArgs{EventQueueSize: 4})
+	for i := range 8 {
+		if _, err := l.Accept(2, ls, uint32(i), conn(uint16(1000+i)), true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l.FlushAppEvents(2)
+	w := l.wrks[l.apps[app].workers[0]]
+	if !w.congested[2] || w.congested[1] {
+		t.Fatalf("congested per thread %v, want thread 2 only", w.congested)
+	}
+	if _, err := l.Accept(1, ls, 99, conn(2000), true); !errIs(err, ErrRefused) {
+		t.Fatalf("accept on thread 1 while congested on thread 2: %v", err)
+	}
+	loopback(t, l, "loop0", 0, "10.0.0.1/24")
+	if _, err := l.Connect(ConnectArgs{App: app, Proto: ProtoTCP, Remote: ap("10.0.0.9:1"), FibIndex: InvalidIndex}); !errIs(err, ErrRefused) {
+		t.Fatalf("connect (control thread %d) while congested on thread 2: %v", l.ctrlTh, err)
+	}
+}
+
 // TestCtrlQueueOverflow: a full worker queue never loses a control event
 // (modelling decision): it waits, is counted, and runs later.
 func TestCtrlQueueOverflow(t *testing.T) {

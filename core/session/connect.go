@@ -75,7 +75,7 @@ func (l *Layer) connect(a ConnectArgs) (Handle, Error) {
 			return h, e
 		}
 	}
-	if w.congested[l.ctrlTh] {
+	if w.isCongested() {
 		return InvalidHandle, ErrRefused
 	}
 	return l.openVC(app, w, ns, f, fib, rmt, rport, a)
@@ -433,7 +433,7 @@ func (l *Layer) accept(th uint32, ls Handle, conn uint32, c Connection, notify b
 	if w == nil {
 		return InvalidHandle, ErrInvalidAppWrk
 	}
-	if w.congested[th] {
+	if w.isCongested() {
 		l.stats.AcceptsRefused++
 		return InvalidHandle, ErrRefused
 	}

@@ -31,7 +31,7 @@ func (c *ctState) init() { c.segs = make(map[[2]uint32]uint32) }
 
 // ctConnect starts a cut-through connect to listen session lh.
 func (l *Layer) ctConnect(app *application, w *appWorker, lh Handle, f family, rmt *addr, rport uint16, ctx uint64) (Handle, Error) {
-	if w.congested[l.ctrlTh] {
+	if w.isCongested() {
 		return InvalidHandle, ErrRefused
 	}
 	th := l.ctrlTh
@@ -95,7 +95,7 @@ func (l *Layer) ctAcceptOne(th uint32, ho *session, hoH Handle) {
 		return
 	}
 	sw := l.pickWorker(al)
-	if sw == nil || sw.congested[th] {
+	if sw == nil || sw.isCongested() {
 		l.stats.AcceptsRefused++
 		l.ctConnectFail(ho, hoH, ErrRefused)
 		return

@@ -85,7 +85,7 @@ func (l *Layer) flushWrk(w *appWorker, th uint32) (int, bool) {
 		for q.len() > 0 && attempted < maxFlushPerPass {
 			if w.q.full() {
 				if !w.congested[th] {
-					w.congested[th] = true
+					w.setCongested(th, true)
 					l.stats.Congestions++
 				}
 				delivered = false
@@ -102,7 +102,7 @@ func (l *Layer) flushWrk(w *appWorker, th uint32) (int, bool) {
 		if !delivered {
 			return n, false
 		}
-		w.congested[th] = false
+		w.setCongested(th, false)
 	}
 	return n, true
 }
