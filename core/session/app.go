@@ -145,6 +145,11 @@ func (l *Layer) Attach(a AttachArgs) (uint32, error) {
 		return InvalidIndex, fmt.Errorf("session: attach %q: the default namespace was deleted: %w", a.Name, l.fail(ErrInvalidNS))
 	}
 	flags := a.Flags
+	if flags&AppIsBuiltin != 0 && flags&AppMemfdForBuiltin == 0 && flags&AppEvtMqUseEventfd != 0 {
+		// A builtin app without the memfd flag gets private segments,
+		// where an eventfd message queue cannot live (spec §5.4).
+		return InvalidIndex, fmt.Errorf("session: attach %q: an eventfd message queue needs memfd segments (builtin app without MEMFD_FOR_BUILTIN): %w", a.Name, l.fail(ErrNoSupport))
+	}
 	if flags&(AppUseGlobalScope|AppUseLocalScope) == 0 {
 		flags |= AppUseGlobalScope
 	}

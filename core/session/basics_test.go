@@ -263,6 +263,14 @@ func TestAttachErrors(t *testing.T) {
 	if _, err := l.Attach(AttachArgs{}); !errIs(err, ErrInvalid) {
 		t.Fatal(err)
 	}
+	// An eventfd mq needs memfd segments; a builtin app has private ones
+	// unless it asks for memfd (spec §5.4).
+	if _, err := l.Attach(AttachArgs{Name: "c", Flags: AppIsBuiltin | AppEvtMqUseEventfd}); !errIs(err, ErrNoSupport) {
+		t.Fatalf("builtin + eventfd without memfd: %v", err)
+	}
+	if _, err := l.Attach(AttachArgs{Name: "c", Flags: AppIsBuiltin | AppEvtMqUseEventfd | AppMemfdForBuiltin}); err != nil {
+		t.Fatalf("builtin + eventfd + memfd: %v", err)
+	}
 	if err := l.Detach(99); !errIs(err, ErrNoApp) {
 		t.Fatal(err)
 	}
