@@ -392,6 +392,21 @@ func (l *Layer) firstListener(app *application, f family, p Proto, local bool) *
 	return nil
 }
 
+// workerFirstListener is app_worker_first_listener: the first global,
+// non-proxy listener of the family and protocol that worker wi holds.
+func (l *Layer) workerFirstListener(app *application, wi uint32, f family, p Proto) *appListener {
+	for _, ali := range app.listeners {
+		al := l.listeners[ali]
+		if al == nil || al.fam != f || al.proto != p || al.proxy || al.ls == InvalidIndex {
+			continue
+		}
+		if slices.Contains(al.workers, wi) {
+			return al
+		}
+	}
+	return nil
+}
+
 // startProxy installs a proxy application's entries (§3.2): for every
 // proxied protocol and family, a global listener on the namespace
 // interface's address with port 0 (the proxy key) when the app has global

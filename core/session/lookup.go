@@ -130,8 +130,10 @@ func (l *Layer) lookupRulesListeners(t *table, f family, p Proto, lcl, rmt *addr
 		case act == ActionAllow || act == ActionNone:
 		default:
 			if app := l.appAt(act); app != nil {
+				// The default worker's first listener (spec §4.8),
+				// not any worker's.
 				if wi := app.workers[0]; wi != InvalidIndex {
-					if al := l.firstListener(app, f, p, false); al != nil {
+					if al := l.workerFirstListener(app, wi, f, p); al != nil {
 						return l.listenerResult(MakeHandle(0, al.ls))
 					}
 				}

@@ -237,3 +237,25 @@ func TestSessionRules(t *testing.T) {
 		t.Fatalf("filtered lookups and connects should be counted: %d lookups, %d connect errors", s.Filtered, s.Errors[-ErrFiltered])
 	}
 }
+
+// A redirect rule in the global table goes to the application's default
+// worker's first listener (spec §4.8): a listener that only another worker
+// holds is not one, and the lookup finds nothing (no fall-through).
+func TestRedirectNeedsDefaultWorkersListener(t *testing.T) {
+	l, _, _ := newTestLayer(t, smallConfig(), EngineRuleTable)
+	app := mustAttach(t, l, AttachArgs{Name: "s", Flags: AppIsBuiltin | AppUseGlobalScope})
+	w1, err := l.AddWorker(app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loopback(t, l, "loop0", 0, "10.0.0.1/24")
+	if _, err := l.Listen(ListenArgs{App: app, Worker: w1, Proto: ProtoTCP, Addr: ip("10.0.0.1"), Port: 8080, FibIndex: InvalidIndex}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.RuleAddDel(RuleArgs{Rule: rule("10.0.0.1/32", 80, "0.0.0.0/0", 0, app, rules.ScopeGlobal, ""), IsAdd: true, FibIndex: InvalidIndex}); err != nil {
+		t.Fatal(err)
+	}
+	if r := l.Lookup(0, 0, ProtoTCP, ip("10.0.0.1"), ip("10.0.0.2"), 80, 5555); r.Kind != LookupNone {
+		t.Fatalf("redirect to a listener only worker %d holds: %+v, want none", w1, r)
+	}
+}
