@@ -19,7 +19,8 @@ type ConnectArgs struct {
 	// (ErrPortInUse if the 6-tuple is taken).
 	Local netip.AddrPort
 	// FibIndex overrides the namespace's fib for applications in the
-	// default namespace (InvalidIndex or 0: the namespace's).
+	// default namespace; InvalidIndex means "not given" (the namespace's
+	// fib). 0 is a fib like any other.
 	FibIndex uint32
 	// Context is returned in the CONNECTED event (the api context).
 	Context uint64
@@ -62,7 +63,8 @@ func (l *Layer) connect(a ConnectArgs) (Handle, Error) {
 	rmt := addrFrom(ra)
 	ns := l.nsAt(app.ns)
 	fib := ns.fib[f]
-	if app.ns == l.defaultNSIndex() && a.FibIndex != InvalidIndex && a.FibIndex != 0 {
+	if app.ns == l.defaultNSIndex() && a.FibIndex != InvalidIndex {
+		// The caller supplied a fib (0 included), spec §3.7 step 2.
 		fib = a.FibIndex
 	}
 	if fib == InvalidIndex {

@@ -49,7 +49,8 @@ type ListenArgs struct {
 	Addr netip.Addr
 	Port uint16
 	// FibIndex overrides the namespace's fib for applications in the
-	// default namespace (InvalidIndex: the namespace's).
+	// default namespace; InvalidIndex means "not given" (the namespace's
+	// fib). 0 is a fib like any other.
 	FibIndex uint32
 }
 
@@ -83,7 +84,8 @@ func (l *Layer) listen(a ListenArgs, proxy bool) (Handle, Error) {
 	f := famOf(a.Addr.Is4())
 	ip := addrFrom(a.Addr)
 	fib := ns.fib[f]
-	if app.ns == l.defaultNSIndex() && a.FibIndex != InvalidIndex && a.FibIndex != 0 {
+	if app.ns == l.defaultNSIndex() && a.FibIndex != InvalidIndex {
+		// The caller supplied a fib (0 included), spec §3.7 step 2.
 		fib = a.FibIndex
 	}
 	if fib == InvalidIndex {

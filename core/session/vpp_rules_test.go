@@ -259,3 +259,43 @@ func TestRedirectNeedsDefaultWorkersListener(t *testing.T) {
 		t.Fatalf("redirect to a listener only worker %d holds: %+v, want none", w1, r)
 	}
 }
+
+// An app in the default namespace that names a fib gets that fib, 0
+// included (spec §3.7 step 2): with the default namespace moved to table 5,
+// a listen with FibIndex 0 listens in fib 0, and one without (InvalidIndex)
+// in the namespace's.
+func TestExplicitFibZero(t *testing.T) {
+	l, _, _ := newTestLayer(t, smallConfig(), EngineRuleTable)
+	if err := l.AddIPTable(false, 5); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.AddNamespace(NamespaceArgs{ID: DefaultNamespace, SwIfIndex: InvalidIndex, IP4FibID: 5, IP6FibID: InvalidIndex}); err != nil {
+		t.Fatal(err)
+	}
+	app := mustAttach(t, l, AttachArgs{Name: "s", Flags: AppIsBuiltin | AppUseGlobalScope})
+	if _, err := l.Listen(ListenArgs{App: app, Proto: ProtoTCP, Addr: ip("0.0.0.0"), Port: 80, FibIndex: 0}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Listen(ListenArgs{App: app, Proto: ProtoTCP, Addr: ip("0.0.0.0"), Port: 81, FibIndex: InvalidIndex}); err != nil {
+		t.Fatal(err)
+	}
+	fib5, ok := l.FibIndex(false, 5)
+	if !ok || fib5 == 0 {
+		t.Fatalf("table 5 has fib index %d (%v)", fib5, ok)
+	}
+	fibOf := func(port uint16) []uint32 {
+		var in []uint32
+		for _, fib := range []uint32{0, fib5} {
+			if r := l.Lookup(0, fib, ProtoTCP, ip("0.0.0.0"), ip("10.0.0.2"), port, 5555); r.Kind == LookupListener {
+				in = append(in, fib)
+			}
+		}
+		return in
+	}
+	if got := fibOf(80); len(got) != 1 || got[0] != 0 {
+		t.Errorf("FibIndex 0: listener in fibs %v, want [0]", got)
+	}
+	if got := fibOf(81); len(got) != 1 || got[0] == 0 {
+		t.Errorf("no FibIndex: listener in fibs %v, want the namespace's (table 5)", got)
+	}
+}
