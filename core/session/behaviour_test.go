@@ -137,6 +137,70 @@ func TestCtrlQueueOverflow(t *testing.T) {
 // error and, once the transport deletes the half-open, HALF_CLEANUP frees
 // it and its port; a successful one hands the port to the session; an app
 // detaching before establishment cleans the transport's half-open.
+// TestCloseHalfOpen: an application may close its pending connect (§6.3
+// makes no exception): the lookup entry goes, the transport is told to drop
+// the attempt, the app gets HALF_CLEANUP, and nothing is left behind; a
+// late Connected for it is refused. A cut-through connect closed before the
+// server's worker ran never reaches the server.
+func TestCloseHalfOpen(t *testing.T) {
+	l, tcp, _ := newTestLayer(t, smallConfig(), EngineRuleTable)
+	loopback(t, l, "loop0", 0, "10.0.0.1/24")
+	a := mustAttach(t, l, AttachArgs{Name: "client"})
+	q := queueOf(t, l, a)
+	ho, err := l.Connect(ConnectArgs{App: a, Proto: ProtoTCP, Remote: ap("10.0.0.2:80"), FibIndex: InvalidIndex})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c5 := tcp.Calls[len(tcp.Calls)-1].Conn5
+	if err := l.Close(a, ho); err != nil {
+		t.Fatalf("close of a pending connect: %v", err)
+	}
+	if err := l.Close(a, ho); err != nil {
+		t.Fatalf("a second close is a no-op: %v", err)
+	}
+	if ops := tcp.Ops(); ops[len(ops)-1] != "half-open-cleanup" {
+		t.Fatalf("transport calls %v: want the attempt dropped", ops)
+	}
+	if r := l.Lookup(0, 0, ProtoTCP, c5.Local.Addr(), c5.Remote.Addr(), c5.Local.Port(), c5.Remote.Port()); r.Kind != LookupNone {
+		t.Fatalf("the half-open should have left the table: %+v", r)
+	}
+	l.PollAll(0, 5)
+	if evs := drain(q); len(evs) != 1 || evs[0].Type != EventHalfCleanup || evs[0].Handle != ho {
+		t.Fatalf("events %v: want HALF_CLEANUP", evs)
+	}
+	if _, err := l.Connected(ho, 0, 0, ErrNone); err == nil {
+		t.Fatal("Connected for a closed half-open was accepted")
+	}
+	if k := l.LeakCheck(); !k.Empty() {
+		t.Fatalf("a closed connect should leave nothing: %+v", k)
+	}
+
+	// Cut-through: the client closes before the server's worker runs.
+	srv := mustAttach(t, l, AttachArgs{Name: "server", Flags: AppUseLocalScope})
+	if _, err := l.Listen(ListenArgs{App: srv, Proto: ProtoTCP, Addr: ip("0.0.0.0"), Port: 99, FibIndex: InvalidIndex}); err != nil {
+		t.Fatal(err)
+	}
+	cl := mustAttach(t, l, AttachArgs{Name: "ctclient", Flags: AppUseLocalScope})
+	cq, sq := queueOf(t, l, cl), queueOf(t, l, srv)
+	cho, err := l.Connect(ConnectArgs{App: cl, Proto: ProtoTCP, Remote: ap("127.0.0.1:99"), FibIndex: InvalidIndex})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(cl, cho); err != nil {
+		t.Fatal(err)
+	}
+	l.PollAll(0, 5)
+	if evs := drain(cq); len(evs) != 1 || evs[0].Type != EventHalfCleanup {
+		t.Fatalf("client events %v: want HALF_CLEANUP", evs)
+	}
+	if evs := drain(sq); len(evs) != 0 {
+		t.Fatalf("server events %v: the closed connect should not reach it", evs)
+	}
+	if k := l.LeakCheck(); k.Sessions != 0 || k.HalfOpens != 0 || k.Fifos != 0 || k.AppEvents != 0 || k.CtrlEvents != 0 {
+		t.Fatalf("a closed cut-through connect should leave nothing but the server's listener: %+v", k)
+	}
+}
+
 func TestHalfOpenLifecycle(t *testing.T) {
 	l, tcp, _ := newTestLayer(t, smallConfig(), EngineRuleTable)
 	loopback(t, l, "loop0", 0, "10.0.0.1/24")

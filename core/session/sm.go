@@ -119,12 +119,42 @@ func (l *Layer) appClose(app uint32, h Handle, reset bool) error {
 	if e != ErrNone {
 		return fmt.Errorf("session: close %v: %w", h, l.fail(e))
 	}
-	if s.state == StateListening || s.flags&FlagHalfOpen != 0 {
-		return fmt.Errorf("session: close %v: a %s session cannot be closed (unlisten a listener; a pending connect completes or is cleaned up on detach): %w",
-			h, s.state, l.fail(ErrInvalid))
+	if s.state == StateListening {
+		return fmt.Errorf("session: close %v: a listener is not closed but unlistened: %w", h, l.fail(ErrInvalid))
+	}
+	if s.flags&FlagHalfOpen != 0 {
+		l.closeHalfOpen(s, h)
+		return nil
 	}
 	l.sessionClose(s, h, reset)
 	return nil
+}
+
+// closeHalfOpen is the application's close of its pending connect: the
+// attempt is abandoned. Its lookup entry goes, the transport drops the
+// connection attempt without notifying about it again (a cut-through
+// server that already accepted sees the client reset), and the application
+// gets HALF_CLEANUP, which frees the half-open — what the transport's
+// half-open delete notification would bring (§6.3, §6.8).
+func (l *Layer) closeHalfOpen(s *session, h Handle) {
+	if s.flags&FlagAppClosed != 0 {
+		return
+	}
+	s.flags |= FlagAppClosed
+	if s.state != StateTransportClosed && s.state != StateTransportDeleted {
+		l.delHalfOpenEntry(s)
+		if s.proto() != ProtoCT {
+			if tp := l.transport[s.proto()]; tp != nil {
+				tp.HalfOpenCleanup(l.connOf(h))
+			}
+		}
+	}
+	l.setState(h.Thread(), s, StateTransportDeleted)
+	if w := l.wrkAt(s.appWrk); w != nil {
+		l.queueWrkEvent(w, h.Thread(), pendingEvent{ev: AppEvent{Type: EventHalfCleanup, Handle: h}, gen: s.gen})
+		return
+	}
+	l.freeSession(h)
 }
 
 // sessionClose is session_close / session_reset.
