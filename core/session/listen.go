@@ -308,13 +308,20 @@ func (l *Layer) alOfListenSession(h Handle) *appListener {
 	return l.listeners[s.alIndex]
 }
 
-// Unlisten stops a listener (vnet_unlisten): the transport stops listening,
-// the table entries go and the listen sessions are freed. Established
-// sessions accepted from it are not affected.
-func (l *Layer) Unlisten(app uint32, h Handle) error {
-	a := l.appAt(app)
+// Unlisten is UnlistenWorker for the default worker (map index 0), as
+// VPP's API defaults: when it was the listener's last worker, the transport
+// stops listening, the table entries go and the listen sessions are freed.
+// Established sessions accepted from it are not affected.
+func (l *Layer) Unlisten(app uint32, h Handle) error { return l.UnlistenWorker(app, 0, h) }
+
+// UnlistenWorker is vnet_unlisten for the app worker with map index worker:
+// that worker stops listening, and the listener (its lookup entries and
+// transport listener) goes with its last worker. A worker that does not
+// hold the listener changes nothing, as in VPP.
+func (l *Layer) UnlistenWorker(app, worker uint32, h Handle) error {
+	a, w, e := l.appWorkerOf(app, worker)
 	if a == nil {
-		return fmt.Errorf("session: unlisten %v: %w", h, l.fail(ErrNoApp))
+		return fmt.Errorf("session: unlisten %v: %w", h, l.fail(e))
 	}
 	al := l.alOfListenSession(h)
 	if al == nil {
@@ -323,7 +330,13 @@ func (l *Layer) Unlisten(app uint32, h Handle) error {
 	if al.app != app {
 		return fmt.Errorf("session: unlisten %v: %w", h, l.fail(ErrOwner))
 	}
-	l.freeAppListener(al)
+	if e != ErrNone {
+		return fmt.Errorf("session: unlisten %v: worker %d: %w", h, worker, l.fail(e))
+	}
+	if !slices.Contains(al.workers, w.index) {
+		return nil
+	}
+	l.appListenerRemoveWorker(al, w.index)
 	return nil
 }
 

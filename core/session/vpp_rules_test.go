@@ -299,3 +299,36 @@ func TestExplicitFibZero(t *testing.T) {
 		t.Errorf("no FibIndex: listener in fibs %v, want the namespace's (table 5)", got)
 	}
 }
+
+// Unlisten is per worker (vnet_unlisten): the listener stays while another
+// of its workers listens, and goes with the last one.
+func TestUnlistenPerWorker(t *testing.T) {
+	l, _, _ := newTestLayer(t, smallConfig(), EngineRuleTable)
+	app := mustAttach(t, l, AttachArgs{Name: "s", Flags: AppIsBuiltin | AppUseGlobalScope})
+	w1, err := l.AddWorker(app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loopback(t, l, "loop0", 0, "10.0.0.1/24")
+	var lh Handle
+	for _, w := range []uint32{0, w1} {
+		if lh, err = l.Listen(ListenArgs{App: app, Worker: w, Proto: ProtoTCP, Addr: ip("10.0.0.1"), Port: 80, FibIndex: InvalidIndex}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	listening := func() bool {
+		return l.Lookup(0, 0, ProtoTCP, ip("10.0.0.1"), ip("10.0.0.2"), 80, 5555).Kind == LookupListener
+	}
+	if err := l.UnlistenWorker(app, 7, lh); !errIs(err, ErrInvalidAppWrk) {
+		t.Fatalf("unlisten by a worker the app does not have: %v", err)
+	}
+	if err := l.UnlistenWorker(app, w1, lh); err != nil || !listening() {
+		t.Fatalf("after worker %d unlistened (%v), the default worker still listens: listening %v", w1, err, listening())
+	}
+	if err := l.UnlistenWorker(app, w1, lh); err != nil || !listening() {
+		t.Fatalf("a worker that no longer listens changes nothing: %v, listening %v", err, listening())
+	}
+	if err := l.Unlisten(app, lh); err != nil || listening() {
+		t.Fatalf("after the last worker unlistened (%v) the listener should be gone: listening %v", err, listening())
+	}
+}
