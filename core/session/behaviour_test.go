@@ -68,6 +68,35 @@ func TestCongestion(t *testing.T) {
 	}
 }
 
+// TestCtrlRing: control events have their own ring of max(16, n/16) slots
+// in an app queue of n (spec §7.6): 20 ACCEPTED events for a queue of 128
+// deliver 16 and congest the worker though io slots are free; io events
+// still fit.
+func TestCtrlRing(t *testing.T) {
+	l, _, app, ls := server(t, smallConfig(), AttachArgs{EventQueueSize: 128})
+	q := queueOf(t, l, app)
+	for i := range 20 {
+		if _, err := l.Accept(0, ls, uint32(i), conn(uint16(1000+i)), true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l.FlushAppEvents(0)
+	w := l.wrks[l.apps[app].workers[0]]
+	if q.Len() != 16 || !w.congested[0] || CtrlRingSize(128) != 16 {
+		t.Fatalf("queue holds %d (congested %v), want the 16 the control ring takes", q.Len(), w.congested[0])
+	}
+	q.Pop()
+	l.FlushAppEvents(0)
+	if q.Len() != 16 || !w.congested[0] {
+		t.Fatalf("one control slot freed: queue holds %d, congested %v; want 16 and still congested (3 wait)", q.Len(), w.congested[0])
+	}
+	drain(q)
+	l.FlushAppEvents(0)
+	if got := drain(q); len(got) != 3 || w.congested[0] {
+		t.Fatalf("after draining: %d more events, congested %v; want the last 3 and no congestion", len(got), w.congested[0])
+	}
+}
+
 // TestCongestionAnyThread: a worker congested on one thread refuses
 // accepts and connects on every thread (app_worker_mq_is_congested).
 func TestCongestionAnyThread(t *testing.T) {

@@ -83,7 +83,7 @@ func (l *Layer) flushWrk(w *appWorker, th uint32) (int, bool) {
 	for q.len() > 0 {
 		attempted, delivered := 0, true
 		for q.len() > 0 && attempted < maxFlushPerPass {
-			if w.q.full() {
+			if w.q.fullFor(q.at(0).ev.Type) {
 				if !w.congested[th] {
 					w.setCongested(th, true)
 					l.stats.Congestions++

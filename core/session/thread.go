@@ -81,18 +81,37 @@ func (c *ctrlQueue) len() int { return c.q.Len() + c.overflow.len() }
 // queue, evt_q_size entries): a bounded core/msgq queue of AppEvent values
 // (small, pointer-free). The layer is its only producer and the
 // application its single consumer, which may run on another goroutine.
-// When it is full the layer marks the worker congested and keeps the
-// events pending (§7.6).
+//
+// VPP's queue is one ordered queue of evt_q_size message slots whose bodies
+// live in two rings: io events (types below RPC) in one of evt_q_size
+// entries, control events in one of max(16, evt_q_size/16) (spec §7.6,
+// §8). The order is the queue's; fullness is per ring. So this is one
+// ordered queue, and the producer remembers the queue positions of the
+// control events it pushed: those at or past the consumer's position are
+// still in the queue. The consumer's side stays a plain dequeue. When the
+// ring an event needs is full the layer marks the worker congested and
+// keeps the events pending.
 type EventQueue struct {
 	q *msgq.Queue[AppEvent]
+	// Producer only: events pushed so far, and the positions of the
+	// control events not yet known to be consumed (a FIFO in ctrlPos of
+	// ctrlN entries from ctrlHead; at most the control ring's size).
+	pushed   uint64
+	ctrlPos  []uint64
+	ctrlHead int
+	ctrlN    int
 }
+
+// CtrlRingSize is the control ring's size for a queue of n slots:
+// max(16, n/16) (segment_manager_alloc_queue's notif_q_size).
+func CtrlRingSize(n int) int { return max(16, n>>4) }
 
 func newEventQueue(capacity int) (*EventQueue, error) {
 	q, err := msgq.NewQueue[AppEvent](capacity)
 	if err != nil {
 		return nil, err
 	}
-	return &EventQueue{q: q}, nil
+	return &EventQueue{q: q, ctrlPos: make([]uint64, CtrlRingSize(capacity))}, nil
 }
 
 // Pop removes and returns the oldest event, if any. Single consumer.
@@ -115,10 +134,49 @@ func (q *EventQueue) Len() int { return q.q.Len() }
 // Cap returns the queue's capacity.
 func (q *EventQueue) Cap() int { return q.q.Cap() }
 
-// full reports whether no slot is free. The layer is the only producer, so
-// a false answer guarantees that the next push succeeds.
-func (q *EventQueue) full() bool { return q.q.Len() >= q.q.Cap() }
+// ctrlQueued returns how many control events are still in the queue,
+// forgetting the positions the consumer has passed. The consumer only moves
+// forward, so a stale view can only overstate the count.
+func (q *EventQueue) ctrlQueued() int {
+	consumed := q.pushed - uint64(q.q.Len())
+	for q.ctrlN > 0 && q.ctrlPos[q.ctrlHead] < consumed {
+		q.ctrlHead++
+		if q.ctrlHead == len(q.ctrlPos) {
+			q.ctrlHead = 0
+		}
+		q.ctrlN--
+	}
+	return q.ctrlN
+}
 
-func (q *EventQueue) push(ev AppEvent) bool { return q.q.TryEnqueue(ev) == nil }
+// fullFor reports whether an event of type t finds no slot: the queue is
+// full, or t is a control event and the control ring is. The layer is the
+// only producer, so a false answer guarantees that the next push of such an
+// event succeeds.
+func (q *EventQueue) fullFor(t EventType) bool {
+	return q.q.Len() >= q.q.Cap() || t.IsCtrl() && q.ctrlQueued() >= len(q.ctrlPos)
+}
+
+// push adds ev; it reports false when the queue or, for a control event,
+// the control ring is full.
+func (q *EventQueue) push(ev AppEvent) bool {
+	ctrl := ev.Type.IsCtrl()
+	if ctrl && q.ctrlQueued() >= len(q.ctrlPos) {
+		return false
+	}
+	if q.q.TryEnqueue(ev) != nil {
+		return false
+	}
+	if ctrl {
+		i := q.ctrlHead + q.ctrlN
+		if i >= len(q.ctrlPos) {
+			i -= len(q.ctrlPos)
+		}
+		q.ctrlPos[i] = q.pushed
+		q.ctrlN++
+	}
+	q.pushed++
+	return true
+}
 
 func (q *EventQueue) close() { q.q.Close() }

@@ -82,9 +82,19 @@ func calibrate() (Model, error) {
 	hs := make([]session.Handle, 0, nSess)
 	rmts := make([][4]byte, nSess)
 	rng := rand.New(rand.NewPCG(1, 2))
+	// drain empties the app queue and delivers what waited for room (a
+	// burst of control events outgrows the control ring), until nothing
+	// is left on either side, so no accept meets a congested worker.
 	drain := func() {
 		for {
-			if _, ok := q.Pop(); !ok {
+			popped := 0
+			for {
+				if _, ok := q.Pop(); !ok {
+					break
+				}
+				popped++
+			}
+			if l.FlushAppEvents(0) == 0 && popped == 0 {
 				return
 			}
 		}
