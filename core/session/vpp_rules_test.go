@@ -238,10 +238,10 @@ func TestSessionRules(t *testing.T) {
 	}
 }
 
-// A redirect rule in the global table goes to the application's default
-// worker's first listener (spec §4.8): a listener that only another worker
-// holds is not one, and the lookup finds nothing (no fall-through).
-func TestRedirectNeedsDefaultWorkersListener(t *testing.T) {
+// twoWorkerApp is a layer with loop0 (10.0.0.1/24) and a builtin
+// global-scope app with a second worker, whose map index it returns.
+func twoWorkerApp(t *testing.T) (*Layer, uint32, uint32) {
+	t.Helper()
 	l, _, _ := newTestLayer(t, smallConfig(), EngineRuleTable)
 	app := mustAttach(t, l, AttachArgs{Name: "s", Flags: AppIsBuiltin | AppUseGlobalScope})
 	w1, err := l.AddWorker(app)
@@ -249,6 +249,14 @@ func TestRedirectNeedsDefaultWorkersListener(t *testing.T) {
 		t.Fatal(err)
 	}
 	loopback(t, l, "loop0", 0, "10.0.0.1/24")
+	return l, app, w1
+}
+
+// A redirect rule in the global table goes to the application's default
+// worker's first listener (spec §4.8): a listener that only another worker
+// holds is not one, and the lookup finds nothing (no fall-through).
+func TestRedirectNeedsDefaultWorkersListener(t *testing.T) {
+	l, app, w1 := twoWorkerApp(t)
 	if _, err := l.Listen(ListenArgs{App: app, Worker: w1, Proto: ProtoTCP, Addr: ip("10.0.0.1"), Port: 8080, FibIndex: InvalidIndex}); err != nil {
 		t.Fatal(err)
 	}
@@ -303,13 +311,8 @@ func TestExplicitFibZero(t *testing.T) {
 // Unlisten is per worker (vnet_unlisten): the listener stays while another
 // of its workers listens, and goes with the last one.
 func TestUnlistenPerWorker(t *testing.T) {
-	l, _, _ := newTestLayer(t, smallConfig(), EngineRuleTable)
-	app := mustAttach(t, l, AttachArgs{Name: "s", Flags: AppIsBuiltin | AppUseGlobalScope})
-	w1, err := l.AddWorker(app)
-	if err != nil {
-		t.Fatal(err)
-	}
-	loopback(t, l, "loop0", 0, "10.0.0.1/24")
+	l, app, w1 := twoWorkerApp(t)
+	var err error
 	var lh Handle
 	for _, w := range []uint32{0, w1} {
 		if lh, err = l.Listen(ListenArgs{App: app, Worker: w, Proto: ProtoTCP, Addr: ip("10.0.0.1"), Port: 80, FibIndex: InvalidIndex}); err != nil {
