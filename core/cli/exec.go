@@ -253,6 +253,20 @@ func (x *Executor) appByName(t token) (uint32, *Error) {
 	return i, nil
 }
 
+// onlyApp reads a command's one argument, an application name, and
+// returns the name's token and the application's index.
+func (x *Executor) onlyApp(s *scanner) (token, uint32, *Error) {
+	t, err := s.next("application name")
+	if err != nil {
+		return t, 0, err
+	}
+	if err := s.expectEnd(); err != nil {
+		return t, 0, err
+	}
+	idx, err := x.appByName(t)
+	return t, idx, err
+}
+
 // nsByID returns the index of the namespace with id t.
 func (x *Executor) nsByID(t token) (uint32, *Error) {
 	i, ok := x.l.NamespaceIndex(t.text)

@@ -237,14 +237,7 @@ func cmdAppAttach(x *Executor, s *scanner, r *Result) *Error {
 }
 
 func cmdAppDetach(x *Executor, s *scanner, r *Result) *Error {
-	t, err := s.next("application name")
-	if err != nil {
-		return err
-	}
-	if err := s.expectEnd(); err != nil {
-		return err
-	}
-	idx, err := x.appByName(t)
+	t, idx, err := x.onlyApp(s)
 	if err != nil {
 		return err
 	}
@@ -960,14 +953,7 @@ func cmdShowBihash(x *Executor, s *scanner, r *Result) *Error {
 }
 
 func cmdShowAppEvents(x *Executor, s *scanner, r *Result) *Error {
-	t, err := s.next("application name")
-	if err != nil {
-		return err
-	}
-	if err := s.expectEnd(); err != nil {
-		return err
-	}
-	idx, err := x.appByName(t)
+	t, idx, err := x.onlyApp(s)
 	if err != nil {
 		return err
 	}
