@@ -7,6 +7,15 @@ import (
 )
 
 // server is a layer with one application listening on 0.0.0.0:80.
+// established accepts transport connection c from remote port rport on listener
+// ls (thread 0) and completes the accept: a READY session of app.
+func established(l *Layer, app uint32, ls Handle, c uint32, rport uint16) Handle {
+	h, _ := l.Accept(0, ls, c, conn(rport), false)
+	_ = l.AcceptNotify(h)
+	_ = l.AcceptReply(app, h, ErrNone)
+	return h
+}
+
 func server(t *testing.T, cfg Config, a AttachArgs) (*Layer, *TestTransport, uint32, Handle) {
 	t.Helper()
 	l, tcp, _ := newTestLayer(t, cfg, EngineRuleTable)
@@ -130,10 +139,7 @@ func TestCtrlQueueOverflow(t *testing.T) {
 	l, tcp, app, ls := server(t, cfg, AttachArgs{EventQueueSize: 1024})
 	var hs []Handle
 	for i := range 5 {
-		h, _ := l.Accept(0, ls, uint32(i), conn(uint16(1000+i)), false)
-		_ = l.AcceptNotify(h)
-		_ = l.AcceptReply(app, h, ErrNone)
-		hs = append(hs, h)
+		hs = append(hs, established(l, app, ls, uint32(i), uint16(1000+i)))
 	}
 	for _, h := range hs {
 		if err := l.Close(app, h); err != nil {
@@ -473,9 +479,7 @@ func TestCutThroughSharedFib(t *testing.T) {
 // cleanup runs only after the app processed the transport cleanup.
 func TestDeleteRequest(t *testing.T) {
 	l, tcp, app, ls := server(t, smallConfig(), AttachArgs{})
-	h, _ := l.Accept(0, ls, 4, conn(1000), false)
-	_ = l.AcceptNotify(h)
-	_ = l.AcceptReply(app, h, ErrNone)
+	h := established(l, app, ls, 4, 1000)
 	_ = l.TransportClosing(h)
 	_ = l.TransportClosed(h)
 	if err := l.TransportDeleteRequest(h); err != nil {
@@ -499,9 +503,7 @@ func TestDeleteRequest(t *testing.T) {
 // closing confirms the close, unlinks the transport and frees the session.
 func TestDetachWhileClosing(t *testing.T) {
 	l, tcp, app, ls := server(t, smallConfig(), AttachArgs{})
-	h, _ := l.Accept(0, ls, 4, conn(1000), false)
-	_ = l.AcceptNotify(h)
-	_ = l.AcceptReply(app, h, ErrNone)
+	h := established(l, app, ls, 4, 1000)
 	_ = l.TransportClosing(h)
 	if err := l.Detach(app); err != nil {
 		t.Fatal(err)
@@ -519,10 +521,7 @@ func TestStatsViews(t *testing.T) {
 	l, _, app, ls := server(t, smallConfig(), AttachArgs{})
 	var hs []Handle
 	for i := range 3 {
-		h, _ := l.Accept(0, ls, uint32(i), conn(uint16(1000+i)), false)
-		_ = l.AcceptNotify(h)
-		_ = l.AcceptReply(app, h, ErrNone)
-		hs = append(hs, h)
+		hs = append(hs, established(l, app, ls, uint32(i), uint16(1000+i)))
 	}
 	_ = l.Close(app, hs[0])
 	_ = l.TransportClosing(hs[1])
