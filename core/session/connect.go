@@ -356,14 +356,21 @@ func (l *Layer) HalfOpenDelete(ho Handle) error {
 	if hs.state != StateTransportClosed && hs.state != StateTransportDeleted {
 		l.delHalfOpenEntry(hs)
 	}
+	l.halfOpenDeleted(hs, ho)
+	return nil
+}
+
+// halfOpenDeleted marks half-open hs TRANSPORT_DELETED and programs the
+// HALF_CLEANUP that tells its application and frees it (at once when the
+// application is gone).
+func (l *Layer) halfOpenDeleted(hs *session, ho Handle) {
 	l.setState(ho.Thread(), hs, StateTransportDeleted)
 	w := l.wrkAt(hs.appWrk)
 	if w == nil {
 		l.freeSession(ho)
-		return nil
+		return
 	}
 	l.queueWrkEvent(w, ho.Thread(), pendingEvent{ev: AppEvent{Type: EventHalfCleanup, Handle: ho}, gen: hs.gen})
-	return nil
 }
 
 // halfCleanup processes HALF_CLEANUP: tell the app (if deliver), release the
@@ -386,18 +393,26 @@ func (l *Layer) halfCleanup(w *appWorker, h Handle, gen uint32, deliver bool) {
 // cleanupHalfOpen is session_cleanup_half_open (the application detaches
 // before the transport deleted the half-open).
 func (l *Layer) cleanupHalfOpen(s *session, h Handle) {
-	if s.state != StateTransportDeleted {
-		if s.state != StateTransportClosed {
-			l.delHalfOpenEntry(s)
-		}
-		if s.proto() == ProtoCT {
-			l.ctHalfOpenCleanup(s, h)
-		} else if tp := l.transport[s.proto()]; tp != nil {
-			tp.HalfOpenCleanup(l.connOf(h))
-		}
-	}
+	l.abandonHalfOpen(s, h)
 	s.appWrk = InvalidIndex
 	l.freeSession(h)
+}
+
+// abandonHalfOpen takes a half-open the transport has not deleted out of
+// the lookup table (unless the transport already closed it) and tells the
+// transport to drop the attempt without notifying about it again.
+func (l *Layer) abandonHalfOpen(s *session, h Handle) {
+	if s.state == StateTransportDeleted {
+		return
+	}
+	if s.state != StateTransportClosed {
+		l.delHalfOpenEntry(s)
+	}
+	if s.proto() == ProtoCT {
+		l.ctHalfOpenCleanup(s, h)
+	} else if tp := l.transport[s.proto()]; tp != nil {
+		tp.HalfOpenCleanup(l.connOf(h))
+	}
 }
 
 // Accept creates a session for a connection a transport accepted on

@@ -141,20 +141,8 @@ func (l *Layer) closeHalfOpen(s *session, h Handle) {
 		return
 	}
 	s.flags |= FlagAppClosed
-	if s.state != StateTransportClosed && s.state != StateTransportDeleted {
-		l.delHalfOpenEntry(s)
-		if s.proto() != ProtoCT {
-			if tp := l.transport[s.proto()]; tp != nil {
-				tp.HalfOpenCleanup(l.connOf(h))
-			}
-		}
-	}
-	l.setState(h.Thread(), s, StateTransportDeleted)
-	if w := l.wrkAt(s.appWrk); w != nil {
-		l.queueWrkEvent(w, h.Thread(), pendingEvent{ev: AppEvent{Type: EventHalfCleanup, Handle: h}, gen: s.gen})
-		return
-	}
-	l.freeSession(h)
+	l.abandonHalfOpen(s, h)
+	l.halfOpenDeleted(s, h)
 }
 
 // sessionClose is session_close / session_reset.
