@@ -166,7 +166,7 @@ func vethRunCmd() *cobra.Command {
 		prefix, topo, proto, ring, tx, flags string
 		count                                uint64
 		rate                                 float64
-		size, flows, workers                 int
+		size, flows, workers, rxCPU          int
 		reply, realtime                      bool
 		drain                                time.Duration
 	)
@@ -216,6 +216,11 @@ the run is interrupted with Ctrl-C. Exit status 1 when frames were lost.`,
 				return err
 			}
 			defer t.Close() // removes an unnamed topology, also after Ctrl-C
+			if rxCPU >= 0 {
+				if err := t.SteerReceive(veth.B, rxCPU); err != nil {
+					return withExitCode(2, err)
+				}
+			}
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "topology %s%s: %s -> %s\n", t.Prefix, t.Name, t.End(veth.A).Link, t.End(veth.B).Link)
 			rep, err := veth.Run(ctx, t, veth.RunConfig{
@@ -254,6 +259,7 @@ the run is interrupted with Ctrl-C. Exit status 1 when frames were lost.`,
 	f.BoolVar(&reply, "reply", false, "answer at end B and time round trips at end A")
 	f.BoolVar(&realtime, "realtime", false, "run receive workers under SCHED_FIFO (needs CAP_SYS_NICE): latency of the path, not of the scheduler")
 	f.DurationVar(&drain, "drain", time.Second, "how long to wait for the last frames")
+	f.IntVar(&rxCPU, "rx-cpu", -1, "run end B's kernel receive processing on this CPU (RPS), as a NIC interrupt would; -1: the sending CPU, the veth default")
 	return c
 }
 

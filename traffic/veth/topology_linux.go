@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"regexp"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -616,4 +617,47 @@ func Cleanup(prefix string) ([]Resource, error) {
 		removed = append(removed, Resource{Kind: "link", Name: a.Name})
 	}
 	return removed, errors.Join(errs...)
+}
+
+// SteerReceive makes the kernel run end s's receive processing (the softirq
+// that hands each frame to AF_PACKET sockets and the IP stack) on CPU cpu,
+// with Receive Packet Steering on the link's receive queue.
+//
+// A veth has no interrupt: by default the frame a sender puts on end A is
+// received on end B by the sending CPU itself, inside the send call, so
+// receive-side kernel work (copying into a ring, queueing for recvfrom) is
+// charged to the sender. On a host fed by a NIC that work runs on the CPU
+// that takes the NIC's interrupt. Steering end B to a CPU of its own
+// reproduces that, and is how BenchmarkThroughput compares receive paths.
+// cpu -1 turns steering off again.
+func (t *Topology) SteerReceive(s Side, cpu int) error {
+	if cpu < -1 || cpu >= runtime.NumCPU() {
+		return fmt.Errorf("veth: steer receive to CPU %d: this machine has CPUs 0-%d", cpu, runtime.NumCPU()-1)
+	}
+	t.mu.Lock()
+	if t.closed {
+		t.mu.Unlock()
+		return errors.New("veth: topology closed")
+	}
+	e := t.ends[s]
+	t.mu.Unlock()
+	rel := "class/net/" + e.Link + "/queues/rx-0/rps_cpus"
+	if err := netnsutil.WriteSysfs(e.ns, rel, cpuMask(cpu)); err != nil {
+		return fmt.Errorf("veth: steer receive of %s to CPU %d: %w", e.Link, cpu, err)
+	}
+	return nil
+}
+
+// cpuMask formats the sysfs CPU mask with only cpu set (none for -1): hex
+// words of 32 CPUs, most significant first, separated by commas.
+func cpuMask(cpu int) string {
+	if cpu < 0 {
+		return "0"
+	}
+	words := make([]string, cpu/32+1)
+	for i := range words {
+		words[i] = "00000000"
+	}
+	words[0] = fmt.Sprintf("%08x", uint32(1)<<(cpu%32))
+	return strings.Join(words, ",")
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -152,5 +153,37 @@ func TestConfigErrors(t *testing.T) {
 		if err := c.setDefaults(); err == nil {
 			t.Errorf("config %+v accepted", c)
 		}
+	}
+}
+
+func TestCPUMask(t *testing.T) {
+	for cpu, want := range map[int]string{-1: "0", 0: "00000001", 1: "00000002", 31: "80000000", 32: "00000001,00000000", 65: "00000002,00000000,00000000"} {
+		if got := cpuMask(cpu); got != want {
+			t.Errorf("cpuMask(%d) = %q, want %q", cpu, got, want)
+		}
+	}
+}
+
+// TestSteerReceive sets end B's RPS mask and reads it back through the
+// namespace's own sysfs; out-of-range CPUs are refused before any write.
+func TestSteerReceive(t *testing.T) {
+	topo := newTopology(t, Config{})
+	if err := topo.SteerReceive(B, runtime.NumCPU()); err == nil {
+		t.Errorf("SteerReceive to CPU %d (NumCPU) accepted", runtime.NumCPU())
+	}
+	cpu := runtime.NumCPU() - 1
+	if err := topo.SteerReceive(B, cpu); err != nil {
+		t.Fatal(err)
+	}
+	e := topo.End(B)
+	got, err := netnsutil.ReadSysfs(e.ns, "class/net/"+e.Link+"/queues/rx-0/rps_cpus")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.TrimLeft(strings.ReplaceAll(got, ",", ""), "0") != strings.TrimLeft(strings.ReplaceAll(cpuMask(cpu), ",", ""), "0") {
+		t.Errorf("rps_cpus = %q after steering to CPU %d (want %s)", got, cpu, cpuMask(cpu))
+	}
+	if err := topo.SteerReceive(B, -1); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -179,3 +179,63 @@ func checkName(name string) error {
 	}
 	return nil
 }
+
+// WriteSysfs writes value to the sysfs attribute rel (relative to /sys, for
+// example "class/net/eth0/queues/rx-0/rps_cpus") as namespace ns sees it.
+func WriteSysfs(ns netns.NsHandle, rel, value string) error {
+	return inSysfs(ns, rel, func(p string) error {
+		if err := os.WriteFile(p, []byte(value), 0); err != nil {
+			return fmt.Errorf("netns: write %s=%s: %w", p, value, err)
+		}
+		return nil
+	})
+}
+
+// ReadSysfs reads the sysfs attribute rel as namespace ns sees it, without
+// the trailing newline.
+func ReadSysfs(ns netns.NsHandle, rel string) (string, error) {
+	var out string
+	err := inSysfs(ns, rel, func(p string) error {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return fmt.Errorf("netns: read %s: %w", p, err)
+		}
+		out = strings.TrimRight(string(b), "\n")
+		return nil
+	})
+	return out, err
+}
+
+// inSysfs runs fn with the path of /sys/rel in a sysfs that belongs to ns.
+//
+// sysfs shows the network devices of the namespace that mounted it, so this
+// process's /sys cannot reach a device in another namespace. fn runs on a
+// locked thread that joins ns, unshares its mount namespace, makes every
+// mount private (nothing propagates back) and mounts a fresh sysfs over /sys.
+// That thread is never handed back to the Go runtime: its goroutine exits
+// still locked, so the runtime terminates it, and its mounts with it.
+func inSysfs(ns netns.NsHandle, rel string, fn func(path string) error) error {
+	if rel == "" || strings.Contains(rel, "..") || strings.HasPrefix(rel, "/") {
+		return fmt.Errorf("netns: sysfs path %q: want a path below /sys, without \"..\"", rel)
+	}
+	done := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread dies with the goroutine
+		done <- func() error {
+			if err := netns.Set(ns); err != nil {
+				return fmt.Errorf("netns: enter namespace: %w", err)
+			}
+			if err := unix.Unshare(unix.CLONE_NEWNS); err != nil {
+				return fmt.Errorf("netns: unshare mount namespace: %w", err)
+			}
+			if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+				return fmt.Errorf("netns: make mounts private: %w", err)
+			}
+			if err := unix.Mount("sysfs", "/sys", "sysfs", 0, ""); err != nil {
+				return fmt.Errorf("netns: mount sysfs: %w", err)
+			}
+			return fn(filepath.Join("/sys", rel))
+		}()
+	}()
+	return <-done
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -117,4 +118,49 @@ func contains(ss []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestSysfs writes an attribute of a device that exists only inside a fresh
+// namespace (its own loopback's RPS mask), reads it back, and checks that
+// this process's /sys still shows the host's devices afterwards.
+func TestSysfs(t *testing.T) {
+	requireRoot(t)
+	name := fmt.Sprintf("nsu-%d", rand.Uint32())
+	ns, err := NewNamed(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Close()
+	defer func() {
+		if err := DeleteNamed(name); err != nil {
+			t.Error(err)
+		}
+	}()
+	hostBefore, err := os.ReadDir("/sys/class/net")
+	if err != nil {
+		t.Skipf("no /sys/class/net here: %v", err)
+	}
+	const rel = "class/net/lo/queues/rx-0/rps_cpus"
+	if err := WriteSysfs(ns, rel, "1"); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			t.Skipf("kernel without RPS: %v", err)
+		}
+		t.Fatal(err)
+	}
+	got, err := ReadSysfs(ns, rel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := strconv.ParseUint(strings.ReplaceAll(got, ",", ""), 16, 64); err != nil || v != 1 {
+		t.Fatalf("rps_cpus reads %q after writing 1", got)
+	}
+	hostAfter, err := os.ReadDir("/sys/class/net")
+	if err != nil || len(hostAfter) != len(hostBefore) {
+		t.Fatalf("host /sys/class/net changed: %d entries before, %d after (%v)", len(hostBefore), len(hostAfter), err)
+	}
+	for _, bad := range []string{"", "/class/net", "class/../../etc"} {
+		if err := WriteSysfs(ns, bad, "1"); err == nil {
+			t.Errorf("WriteSysfs(%q) accepted", bad)
+		}
+	}
 }
