@@ -29,7 +29,13 @@ type Table struct {
 	e4    *engine[a4]
 	e6    *engine[a6]
 
-	lookups atomic.Uint64
+	// The lookup count is not a counter of its own: a locked add per lookup
+	// on a line every worker writes would cost more than the lookup's
+	// misses. Lookups are the hits of the rules (counted in each winner's
+	// line, which the lookup has just read) plus the lookups no rule decided
+	// plus the hits of rules deleted since (see Stats).
+	misses  atomic.Uint64 // lookups that returned ActionNone
+	retired uint64        // hits of deleted rules (updates are exclusive)
 }
 
 // NewTable returns an empty global table for proto and the given family
@@ -156,6 +162,9 @@ func (t *Table) removeNode(id int32) {
 	if n.action != ActionNone {
 		n.hits += t.engRemove(id)
 	}
+	if id != 0 {
+		t.retired += n.hits // the root keeps its hits: it is never freed
+	}
 	if n.tag != "" {
 		delete(t.tags, n.tag)
 		n.tag = ""
@@ -239,18 +248,19 @@ func (t *Table) syncLabels(self int32) {
 func (t *Table) Lookup(lcl, rmt netip.Addr, lclPort, rmtPort uint16) Action {
 	if t.is4 {
 		if !lcl.Is4() || !rmt.Is4() {
-			t.lookups.Add(1)
+			t.misses.Add(1)
 			return ActionNone
 		}
 		l, r := lcl.As4(), rmt.As4()
 		return t.Lookup4(binary.BigEndian.Uint32(l[:]), binary.BigEndian.Uint32(r[:]), lclPort, rmtPort)
 	}
-	t.lookups.Add(1)
 	if lcl.Is4() || rmt.Is4() || !lcl.IsValid() || !rmt.IsValid() {
+		t.misses.Add(1)
 		return ActionNone
 	}
 	h := lookup6(t.e6, addrTo128(rmt), addrTo128(lcl), uint32(rmtPort)<<16|uint32(lclPort))
 	if h == nil {
+		t.misses.Add(1)
 		return ActionNone
 	}
 	atomic.AddUint64(&h.hits, 1)
@@ -261,12 +271,13 @@ func (t *Table) Lookup(lcl, rmt netip.Addr, lclPort, rmtPort uint16) Action {
 // (a.b.c.d is a<<24 | b<<16 | c<<8 | d), the raw form for hot paths that
 // already hold them so. On an IPv6 table it returns ActionNone.
 func (t *Table) Lookup4(lcl, rmt uint32, lclPort, rmtPort uint16) Action {
-	t.lookups.Add(1)
 	if t.e4 == nil {
+		t.misses.Add(1)
 		return ActionNone
 	}
 	h := lookup4(t.e4, a4(rmt), a4(lcl), uint32(rmtPort)<<16|uint32(lclPort))
 	if h == nil {
+		t.misses.Add(1)
 		return ActionNone
 	}
 	atomic.AddUint64(&h.hits, 1)
@@ -390,9 +401,22 @@ type Stats struct {
 	Relabels uint64 // times the tree ran out of label space and relabelled everything
 }
 
+// Lookups returns the number of Lookup and Lookup4 calls so far: the hits of
+// every rule, live or deleted, plus the lookups no rule decided. It walks the
+// rules, O(rules).
+func (t *Table) Lookups() uint64 {
+	n := t.misses.Load() + t.retired
+	for i := range t.tr.nodes {
+		if t.tr.nodes[i].live {
+			n += t.Hits(uint32(i))
+		}
+	}
+	return n
+}
+
 // Stats returns the table's counters. Depth is computed by walking the tree.
 func (t *Table) Stats() Stats {
-	s := Stats{Rules: t.Len(), Lookups: t.lookups.Load(), Depth: t.tr.depth(), Relabels: t.tr.relabels}
+	s := Stats{Rules: t.Len(), Lookups: t.Lookups(), Depth: t.tr.depth(), Relabels: t.tr.relabels}
 	if t.is4 {
 		s.Classes = len(t.e4.rcs)
 	} else {

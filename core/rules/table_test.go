@@ -540,6 +540,62 @@ func TestCounters(t *testing.T) {
 	}
 }
 
+// TestLookupCount checks that the lookup count, derived from the rules' hits
+// and the undecided lookups, is the number of calls whatever happened to the
+// rules in between: deletes (by match and by tag), an index reused, a rule
+// set to action none, the root deciding, lookups of the wrong family.
+func TestLookupCount(t *testing.T) {
+	for _, is4 := range []bool{true, false} {
+		tab := NewTable(ProtoTCP, is4)
+		pfx := func(v4, v6 string) string {
+			if is4 {
+				return v4
+			}
+			return v6
+		}
+		a := func(v4, v6 string) netip.Addr { return ip(pfx(v4, v6)) }
+		calls := uint64(0)
+		look := func(rmt netip.Addr) {
+			tab.Lookup(a("1.1.1.1", "2001:db8::1"), rmt, 1, 2)
+			calls++
+		}
+		wide := rule(pfx("0.0.0.0/0", "::/0"), 0, pfx("10.0.0.0/8", "2001:db8:a::/48"), 0, 1)
+		narrow := rule(pfx("0.0.0.0/0", "::/0"), 0, pfx("10.1.0.0/16", "2001:db8:a:1::/64"), 0, 2)
+		narrow.Tag = "n"
+		in := a("10.1.1.1", "2001:db8:a:1::1")
+		for _, r := range []Rule{wide, narrow} {
+			if err := tab.Add(r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for range 3 {
+			look(in)
+		}
+		look(a("12.0.0.1", "2001:db8:b::1")) // no rule: undecided
+		look(a("::1", "10.0.0.1"))           // wrong family
+		if !tab.DelTag("n") {
+			t.Fatal("DelTag")
+		}
+		look(in) // now the wide rule
+		if err := tab.Del(wide); err != nil {
+			t.Fatal(err)
+		}
+		again := narrow
+		again.Tag = ""
+		if err := tab.Add(again); err != nil { // reuses a freed index
+			t.Fatal(err)
+		}
+		look(in)
+		if err := tab.Add(rule(pfx("0.0.0.0/0", "::/0"), 0, pfx("0.0.0.0/0", "::/0"), 0, ActionDrop)); err != nil {
+			t.Fatal(err) // the root's action
+		}
+		look(a("12.0.0.1", "2001:db8:b::1"))
+		if got := tab.Stats().Lookups; got != calls {
+			t.Errorf("is4=%v: %d lookups counted, %d made", is4, got, calls)
+		}
+	}
+}
+
 // TestLookupAllocs proves that lookups allocate nothing.
 func TestLookupAllocs(t *testing.T) {
 	t4, t6 := NewTable(ProtoTCP, true), NewTable(ProtoTCP, false)
