@@ -23,22 +23,30 @@ func requireRoot(t *testing.T) {
 	}
 }
 
-// TestDoRestoresNamespace runs code in a fresh namespace many times and
-// checks that no goroutine ever sees the namespace afterwards: each Do's
-// thread must come back to the original namespace (or die).
-func TestDoRestoresNamespace(t *testing.T) {
+// tempNamespace creates a named namespace (root only, else the test skips)
+// that the test's cleanup closes and deletes.
+func tempNamespace(t *testing.T) (string, netns.NsHandle) {
+	t.Helper()
 	requireRoot(t)
 	name := fmt.Sprintf("nsu-%d", rand.Uint32())
 	ns, err := NewNamed(name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ns.Close()
-	defer func() {
+	t.Cleanup(func() {
+		ns.Close()
 		if err := DeleteNamed(name); err != nil {
 			t.Error(err)
 		}
-	}()
+	})
+	return name, ns
+}
+
+// TestDoRestoresNamespace runs code in a fresh namespace many times and
+// checks that no goroutine ever sees the namespace afterwards: each Do's
+// thread must come back to the original namespace (or die).
+func TestDoRestoresNamespace(t *testing.T) {
+	name, ns := tempNamespace(t)
 	if _, err := NewNamed(name); !errors.Is(err, os.ErrExist) {
 		t.Fatalf("second NewNamed: %v, want ErrExist", err)
 	}
@@ -124,18 +132,7 @@ func contains(ss []string, s string) bool {
 // namespace (its own loopback's RPS mask), reads it back, and checks that
 // this process's /sys still shows the host's devices afterwards.
 func TestSysfs(t *testing.T) {
-	requireRoot(t)
-	name := fmt.Sprintf("nsu-%d", rand.Uint32())
-	ns, err := NewNamed(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ns.Close()
-	defer func() {
-		if err := DeleteNamed(name); err != nil {
-			t.Error(err)
-		}
-	}()
+	_, ns := tempNamespace(t)
 	hostBefore, err := os.ReadDir("/sys/class/net")
 	if err != nil {
 		t.Skipf("no /sys/class/net here: %v", err)
