@@ -92,13 +92,14 @@ func (l *Layer) listen(a ListenArgs, proxy bool) (Handle, Error) {
 		return InvalidHandle, ErrInvalidNS
 	}
 	zeroOrLo := ip.isZero() || ip.isLoopback(f == fam4)
-	// session_endpoint_in_ns
+	// session_endpoint_in_ns: with an interface the address must be on it,
+	// and in any case local in the fib the listen uses (which differs from
+	// the interface's when a default-namespace app names a fib).
 	if !proxy && !zeroOrLo {
-		if ns.sw != InvalidIndex {
-			if !l.ifaceHasIP(ns.sw, ip, f) {
-				return InvalidHandle, ErrInvalidNS
-			}
-		} else if !l.isLocalIP(fib, ip, f) {
+		if ns.sw != InvalidIndex && !l.ifaceHasIP(ns.sw, ip, f) {
+			return InvalidHandle, ErrInvalidNS
+		}
+		if !l.isLocalIP(fib, ip, f) {
 			return InvalidHandle, ErrInvalidNS
 		}
 	}
@@ -162,7 +163,7 @@ func (l *Layer) findAppListener(app *application, ns *namespace, f family, fib u
 	}
 	if !app.hasLocal() && ip.isZero() && ns.sw != InvalidIndex {
 		if fip, ok := l.firstIP(ns.sw, f); ok {
-			if h := l.endpointListener(gt, f, &fip, port, p, false); h != InvalidHandle {
+			if h := l.endpointListener(gt, f, &fip, port, p, true); h != InvalidHandle {
 				return l.alOfListenSession(h)
 			}
 		}

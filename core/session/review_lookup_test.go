@@ -1,0 +1,538 @@
+package session
+
+import (
+	"net/netip"
+	"testing"
+
+	"github.com/sessionlab/sessionlab/core/rules"
+)
+
+// Conformance tests for the session tables, lookups, application scope and
+// namespaces (spec §3, §5, §9.1, §9.5, §9.6), written against the spec's
+// statements rather than the implementation.
+
+// rvLayer is a layer with two workers (threads 0, 1, 2), so that
+// WRONG_THREAD and thread-encoded handles can be observed.
+func rvLayer(t *testing.T) (*Layer, *TestTransport) {
+	t.Helper()
+	cfg := smallConfig()
+	cfg.Workers = 2
+	l, tcp, _ := newTestLayer(t, cfg, EngineRuleTable)
+	return l, tcp
+}
+
+func rvListen(t *testing.T, l *Layer, app uint32, p Proto, addr string, port uint16) Handle {
+	t.Helper()
+	h, err := l.Listen(ListenArgs{App: app, Proto: p, Addr: ip(addr), Port: port, FibIndex: InvalidIndex})
+	if err != nil {
+		t.Fatalf("listen %s:%d: %v", addr, port, err)
+	}
+	return h
+}
+
+func rvAccept(t *testing.T, l *Layer, th uint32, ls Handle, lcl, rmt string) Handle {
+	t.Helper()
+	h, err := l.Accept(th, ls, 7, Connection{Proto: ProtoTCP, Local: ap(lcl), Remote: ap(rmt)}, false)
+	if err != nil {
+		t.Fatalf("accept %s <- %s: %v", lcl, rmt, err)
+	}
+	return h
+}
+
+func rvRule(lcl string, lport uint16, rmt string, rport uint16, act uint32, scope rules.Scope) RuleArgs {
+	return RuleArgs{Rule: rules.Rule{Lcl: pfx(lcl), Rmt: pfx(rmt), LclPort: lport, RmtPort: rport,
+		Proto: rules.ProtoTCP, Action: rules.Action(act), Scope: scope}, IsAdd: true, FibIndex: InvalidIndex}
+}
+
+func rvAddRule(t *testing.T, l *Layer, a RuleArgs) {
+	t.Helper()
+	if err := l.RuleAddDel(a); err != nil {
+		t.Fatalf("rule %v: %v", a.Rule, err)
+	}
+}
+
+// TestReviewLookupOrder walks §3.3 step by step, IPv4 and IPv6: an
+// established 5-tuple wins over everything (WRONG_THREAD when another
+// thread owns it), then half-opens, then global rules (DROP → FILTERED,
+// ALLOW/no rule → listeners, redirect → the app's listener with no
+// fallback), then exact, zero-address and proxy listeners.
+func TestReviewLookupOrder(t *testing.T) {
+	for _, fam := range []struct {
+		name               string
+		lcl, lcl2, rmt     string
+		zero               string
+		all, host, rmtHost string
+	}{
+		{"ip4", "10.0.0.1", "10.0.0.9", "10.0.0.2", "0.0.0.0", "0.0.0.0/0", "10.0.0.2/32", "10.0.0.1/32"},
+		{"ip6", "2001:db8::1", "2001:db8::9", "2001:db8::2", "::", "::/0", "2001:db8::2/128", "2001:db8::1/128"},
+	} {
+		t.Run(fam.name, func(t *testing.T) {
+			l, _ := rvLayer(t)
+			sw, _ := l.AddInterface("loop0")
+			for _, a := range []string{fam.lcl, fam.lcl2} {
+				bits := 24
+				if !ip(a).Is4() {
+					bits = 64
+				}
+				if err := l.AddInterfaceAddress(sw, netip.PrefixFrom(ip(a), bits)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			srv := mustAttach(t, l, AttachArgs{Name: "srv"})
+			other := mustAttach(t, l, AttachArgs{Name: "other"})
+			exact := rvListen(t, l, srv, ProtoTCP, fam.lcl, 80)
+			zero := rvListen(t, l, other, ProtoTCP, fam.zero, 80)
+			lk := func(th uint32, lcl string, lport, rport uint16) LookupResult {
+				return l.Lookup(th, 0, ProtoTCP, ip(lcl), ip(fam.rmt), lport, rport)
+			}
+			// Listener steps: exact address, then the zero address.
+			if r := lk(1, fam.lcl, 80, 5000); r.Kind != LookupListener || r.Handle != exact {
+				t.Fatalf("exact listener: %+v, want %v", r, exact)
+			}
+			if r := lk(1, fam.lcl2, 80, 5000); r.Kind != LookupListener || r.Handle != zero {
+				t.Fatalf("zero-address listener: %+v, want %v", r, zero)
+			}
+			if r := lk(1, fam.lcl2, 81, 5000); r.Kind != LookupNone || r.Handle != InvalidHandle {
+				t.Fatalf("no listener: %+v", r)
+			}
+			// An established session on thread 2: WRONG_THREAD from
+			// thread 1, the session from thread 2.
+			s := rvAccept(t, l, 2, exact, netip.AddrPortFrom(ip(fam.lcl), 80).String(),
+				netip.AddrPortFrom(ip(fam.rmt), 5000).String())
+			if s.Thread() != 2 {
+				t.Fatalf("accepted on thread 2, handle %v", s)
+			}
+			if r := lk(1, fam.lcl, 80, 5000); r.Kind != LookupWrongThread || r.Handle != s {
+				t.Fatalf("other thread: %+v, want WRONG_THREAD %v", r, s)
+			}
+			if r := lk(2, fam.lcl, 80, 5000); r.Kind != LookupSession || r.Handle != s {
+				t.Fatalf("own thread: %+v, want session %v", r, s)
+			}
+			if h := l.LookupSafe(0, ProtoTCP, ip(fam.lcl), ip(fam.rmt), 80, 5000); h != s {
+				t.Fatalf("safe lookup ignores threads: %v, want %v", h, s)
+			}
+			// A drop rule covering everything: the established
+			// session still wins, a new 5-tuple is FILTERED.
+			rvAddRule(t, l, rvRule(fam.all, 0, fam.all, 0, ActionDrop, rules.ScopeGlobal))
+			if r := lk(2, fam.lcl, 80, 5000); r.Kind != LookupSession {
+				t.Fatalf("established before rules: %+v", r)
+			}
+			if r := lk(2, fam.lcl, 80, 5001); r.Kind != LookupFiltered || r.Handle != InvalidHandle {
+				t.Fatalf("drop rule: %+v, want FILTERED", r)
+			}
+			if h := l.LookupSafe(0, ProtoTCP, ip(fam.lcl), ip(fam.rmt), 80, 5001); h != InvalidHandle {
+				t.Fatalf("safe lookup of a dropped 5-tuple: %v", h)
+			}
+			// A more specific ALLOW masks the drop: listeners again.
+			rvAddRule(t, l, rvRule(fam.rmtHost, 0, fam.host, 0, ActionAllow, rules.ScopeGlobal))
+			if r := lk(2, fam.lcl, 80, 5001); r.Kind != LookupListener || r.Handle != exact {
+				t.Fatalf("allow rule falls through to the listeners: %+v", r)
+			}
+			// A redirect to an app without a listener of this type:
+			// nothing, although listeners exist (no fallback).
+			nol := mustAttach(t, l, AttachArgs{Name: "nol"})
+			rvAddRule(t, l, rvRule(fam.rmtHost, 80, fam.host, 0, nol, rules.ScopeGlobal))
+			if r := lk(2, fam.lcl, 80, 5001); r.Kind != LookupNone || r.Handle != InvalidHandle {
+				t.Fatalf("redirect to an app without listener: %+v, want none", r)
+			}
+			// A redirect to "other": its listener (the zero one), even
+			// though the packet's exact listener belongs to srv.
+			rvAddRule(t, l, rvRule(fam.rmtHost, 80, fam.host, 0, other, rules.ScopeGlobal))
+			if r := lk(2, fam.lcl, 80, 5001); r.Kind != LookupListener || r.Handle != zero {
+				t.Fatalf("redirect: %+v, want %v", r, zero)
+			}
+			if h := l.LookupSafe(0, ProtoTCP, ip(fam.lcl), ip(fam.rmt), 80, 5001); h != zero {
+				t.Fatalf("safe lookup follows the redirect: %v, want %v", h, zero)
+			}
+		})
+	}
+}
+
+// TestReviewLookupHalfOpen: a half-open 5-tuple is found after the
+// established table and before rules (§3.3 step 3); its value is the
+// transport's half-open connection; it goes when the connect completes.
+func TestReviewLookupHalfOpen(t *testing.T) {
+	l, tcp := rvLayer(t)
+	loopback(t, l, "loop0", 0, "10.0.0.1/24")
+	cli := mustAttach(t, l, AttachArgs{Name: "cli"})
+	ho, err := l.Connect(ConnectArgs{App: cli, Proto: ProtoTCP, Remote: ap("10.0.0.2:80"), Local: ap("10.0.0.1:4000"), FibIndex: InvalidIndex})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ho.Thread() != l.CtrlThread() || l.CtrlThread() != 1 {
+		t.Fatalf("half-open %v should live on the transport control thread 1", ho)
+	}
+	conn := tcp.Calls[len(tcp.Calls)-1].Conn
+	rvAddRule(t, l, rvRule("0.0.0.0/0", 0, "0.0.0.0/0", 0, ActionDrop, rules.ScopeGlobal))
+	for _, th := range []uint32{0, 1, 2} {
+		r := l.Lookup(th, 0, ProtoTCP, ip("10.0.0.1"), ip("10.0.0.2"), 4000, 80)
+		if r.Kind != LookupHalfOpen || r.Conn != conn {
+			t.Fatalf("thread %d: %+v, want half-open conn %d before the drop rule", th, r, conn)
+		}
+	}
+	if h := l.LookupSafe(0, ProtoTCP, ip("10.0.0.1"), ip("10.0.0.2"), 4000, 80); h != InvalidHandle {
+		t.Fatalf("safe lookup skips half-opens (and the drop rule filters): %v", h)
+	}
+	// UDP does not see the TCP half-open (proto is part of the key).
+	if r := l.Lookup(1, 0, ProtoUDP, ip("10.0.0.1"), ip("10.0.0.2"), 4000, 80); r.Kind == LookupHalfOpen {
+		t.Fatalf("UDP lookup found the TCP half-open: %+v", r)
+	}
+}
+
+// TestReviewLookupNoTable: a fib without a session table finds nothing
+// (§3.3 step 1), for every lookup variant.
+func TestReviewLookupNoTable(t *testing.T) {
+	l, _ := rvLayer(t)
+	if r := l.Lookup(0, 77, ProtoTCP, ip("1.1.1.1"), ip("2.2.2.2"), 1, 2); r.Kind != LookupNone || r.Handle != InvalidHandle {
+		t.Fatalf("v4: %+v", r)
+	}
+	if r := l.Lookup(0, 77, ProtoTCP, ip("::1"), ip("::2"), 1, 2); r.Kind != LookupNone || r.Handle != InvalidHandle {
+		t.Fatalf("v6: %+v", r)
+	}
+	if h := l.LookupListener(77, ProtoTCP, ip("0.0.0.0"), 1, true); h != InvalidHandle {
+		t.Fatal(h)
+	}
+	if h := l.LookupSafe(77, ProtoTCP, ip("1.1.1.1"), ip("2.2.2.2"), 1, 2); h != InvalidHandle {
+		t.Fatal(h)
+	}
+}
+
+// TestReviewListenerLookupVariants: §3.4 — the non-wildcard lookup skips
+// only the zero-address step; the proxy key (port 0) is tried by both.
+func TestReviewListenerLookupVariants(t *testing.T) {
+	l, _ := rvLayer(t)
+	loopback(t, l, "loop0", 0, "10.0.0.1/24")
+	a := mustAttach(t, l, AttachArgs{Name: "a"})
+	b := mustAttach(t, l, AttachArgs{Name: "b"})
+	z := rvListen(t, l, a, ProtoTCP, "0.0.0.0", 80)
+	p := rvListen(t, l, b, ProtoTCP, "10.0.0.1", 0) // key (10.0.0.1, port 0) = the proxy key
+	cases := []struct {
+		addr     string
+		port     uint16
+		wildcard bool
+		want     Handle
+	}{
+		{"10.0.0.1", 80, true, z},  // exact miss, zero hit
+		{"10.0.0.1", 80, false, p}, // exact miss, zero skipped, proxy hit
+		{"10.0.0.1", 81, true, p},  // proxy for any port
+		{"10.0.0.2", 80, false, InvalidHandle},
+		{"0.0.0.0", 80, false, z}, // exact on the zero key
+		{"10.0.0.2", 81, true, InvalidHandle},
+	}
+	for _, c := range cases {
+		if h := l.LookupListener(0, ProtoTCP, ip(c.addr), c.port, c.wildcard); h != c.want {
+			t.Errorf("%s:%d wildcard=%v: %v, want %v", c.addr, c.port, c.wildcard, h, c.want)
+		}
+	}
+	if h := l.LookupListener(0, ProtoUDP, ip("10.0.0.1"), 80, true); h != InvalidHandle {
+		t.Errorf("UDP must not see TCP listeners: %v", h)
+	}
+}
+
+// TestReviewLocalEndpoint: §3.5 on a namespace's local table: rules
+// first (DROP → DROP_HANDLE), the exact key, the zero key only for a
+// loopback destination (127/8, ::1), then the local proxy entry.
+func TestReviewLocalEndpoint(t *testing.T) {
+	l, _ := rvLayer(t)
+	ns, err := l.AddNamespace(NamespaceArgs{ID: "n", SwIfIndex: InvalidIndex})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := mustAttach(t, l, AttachArgs{Name: "srv", Namespace: "n", Flags: AppUseLocalScope})
+	z4 := rvListen(t, l, srv, ProtoTCP, "0.0.0.0", 80)
+	z6 := rvListen(t, l, srv, ProtoTCP, "::", 80)
+	lo := rvListen(t, l, srv, ProtoTCP, "127.0.0.5", 90)
+	cases := []struct {
+		addr string
+		port uint16
+		kind LocalKind
+		h    Handle
+	}{
+		{"0.0.0.0", 80, LocalListener, z4},
+		{"127.0.0.1", 80, LocalListener, z4},   // loopback → zero
+		{"127.255.1.2", 80, LocalListener, z4}, // all of 127/8
+		{"10.0.0.1", 80, LocalNone, InvalidHandle},
+		{"128.0.0.1", 80, LocalNone, InvalidHandle},
+		{"::", 80, LocalListener, z6},
+		{"::1", 80, LocalListener, z6},
+		{"::2", 80, LocalNone, InvalidHandle},
+		{"127.0.0.5", 90, LocalListener, lo}, // exact loopback key
+		{"127.0.0.6", 90, LocalNone, InvalidHandle},
+		{"0.0.0.0", 81, LocalNone, InvalidHandle},
+	}
+	for _, c := range cases {
+		r := l.LookupLocal(ns, ProtoTCP, ip(c.addr), c.port)
+		if r.Kind != c.kind || r.Handle != c.h {
+			t.Errorf("%s:%d: %+v, want kind %d handle %v", c.addr, c.port, r, c.kind, c.h)
+		}
+	}
+	if r := l.LookupLocal(ns, ProtoUDP, ip("127.0.0.1"), 80); r.Kind != LocalNone {
+		t.Errorf("UDP must not match a TCP local listener: %+v", r)
+	}
+	// The default namespace's local table does not hold n's listeners.
+	if r := l.LookupLocal(0, ProtoTCP, ip("127.0.0.1"), 80); r.Kind != LocalNone {
+		t.Errorf("another namespace's local table: %+v", r)
+	}
+	// Local rules come first: lcl is zeroed, rmt = destination.
+	r := rvRule("0.0.0.0/0", 0, "127.0.0.0/8", 80, ActionDrop, rules.ScopeLocal)
+	r.AppNs = ns
+	rvAddRule(t, l, r)
+	if got := l.LookupLocal(ns, ProtoTCP, ip("127.0.0.1"), 80); got.Kind != LocalFiltered || got.Handle != DropHandle {
+		t.Errorf("local drop rule: %+v, want DROP_HANDLE", got)
+	}
+	if got := l.LookupLocal(ns, ProtoTCP, ip("127.0.0.1"), 81); got.Kind != LocalNone {
+		t.Errorf("port-specific drop rule, other port: %+v", got)
+	}
+	// ALLOW continues with the listener keys.
+	r = rvRule("0.0.0.0/0", 0, "127.0.0.1/32", 80, ActionAllow, rules.ScopeLocal)
+	r.AppNs = ns
+	rvAddRule(t, l, r)
+	if got := l.LookupLocal(ns, ProtoTCP, ip("127.0.0.1"), 80); got.Kind != LocalListener || got.Handle != z4 {
+		t.Errorf("allow masks the drop: %+v", got)
+	}
+	if got := l.LookupLocal(ns, ProtoTCP, ip("127.0.0.2"), 80); got.Kind != LocalFiltered {
+		t.Errorf("drop still applies outside the allow: %+v", got)
+	}
+	// An unknown namespace finds nothing.
+	if got := l.LookupLocal(99, ProtoTCP, ip("127.0.0.1"), 80); got.Kind != LocalNone || got.Handle != InvalidHandle {
+		t.Errorf("unknown namespace: %+v", got)
+	}
+}
+
+// TestReviewListenErrors: §3.7 listen's checks in order, with their codes.
+func TestReviewListenErrors(t *testing.T) {
+	l, _ := rvLayer(t)
+	loopback(t, l, "loop0", 0, "10.0.0.1/24")
+	a := mustAttach(t, l, AttachArgs{Name: "a"})
+	b := mustAttach(t, l, AttachArgs{Name: "b"})
+	local := mustAttach(t, l, AttachArgs{Name: "local", Flags: AppUseLocalScope})
+	la := func(app, w uint32, addr string, port uint16) ListenArgs {
+		return ListenArgs{App: app, Worker: w, Proto: ProtoTCP, Addr: ip(addr), Port: port, FibIndex: InvalidIndex}
+	}
+	if _, err := l.Listen(la(a, 0, "10.0.0.1", 80)); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		args ListenArgs
+		want Error
+	}{
+		{"unknown app before anything", la(99, 5, "9.9.9.9", 80), ErrNoApp},
+		{"unknown worker before the namespace check", la(a, 5, "9.9.9.9", 80), ErrInvalidAppWrk},
+		{"address not local to the fib", la(a, 0, "9.9.9.9", 80), ErrInvalidNS},
+		{"namespace check before the listener lookup", la(b, 0, "9.9.9.9", 80), ErrInvalidNS},
+		{"same endpoint, other app", la(b, 0, "10.0.0.1", 80), ErrAlreadyListening},
+		{"same endpoint, same worker", la(a, 0, "10.0.0.1", 80), ErrAlreadyListening},
+		{"local scope only, non-local address: no listener at all", la(local, 0, "10.0.0.1", 81), ErrAlloc},
+	}
+	for _, c := range cases {
+		if _, err := l.Listen(c.args); !errIs(err, c.want) {
+			t.Errorf("%s: %v, want %s", c.name, err, c.want.Name())
+		}
+	}
+	// Zero and loopback addresses need not be local to the fib.
+	for _, addr := range []string{"0.0.0.0", "127.0.0.1", "127.9.9.9", "::", "::1"} {
+		if _, err := l.Listen(la(b, 0, addr, 82)); err != nil {
+			t.Errorf("listen %s: %v", addr, err)
+		}
+	}
+	// Another worker of the same app joins the listener: same handle.
+	w1, err := l.AddWorker(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h0 := l.LookupListener(0, ProtoTCP, ip("10.0.0.1"), 80, false)
+	if h1, err := l.Listen(la(a, w1, "10.0.0.1", 80)); err != nil || h1 != h0 {
+		t.Fatalf("second worker: %v %v, want handle %v", h1, err, h0)
+	}
+	if _, err := l.Listen(la(a, w1, "10.0.0.1", 80)); !errIs(err, ErrAlreadyListening) {
+		t.Fatalf("second worker twice: %v", err)
+	}
+	if s := l.Stats(); s.Errors[-ErrAlreadyListening] != 3 || s.Errors[-ErrInvalidNS] != 2 {
+		t.Errorf("errors are counted: %v", s.Errors)
+	}
+}
+
+// TestReviewListenScope: which tables a listener lands in (§3.2, §3.7
+// listen step 5) and which handle the application gets back (§9.1).
+func TestReviewListenScope(t *testing.T) {
+	cases := []struct {
+		name          string
+		flags         AppFlags
+		addr          string
+		global, local bool // entries expected
+		handleIsLocal bool
+	}{
+		{"default scope is global", 0, "0.0.0.0", true, false, false},
+		{"global zero", AppUseGlobalScope, "0.0.0.0", true, false, false},
+		{"local zero", AppUseLocalScope, "0.0.0.0", false, true, true},
+		{"local loopback", AppUseLocalScope, "127.0.0.1", false, true, true},
+		{"both zero", AppUseLocalAndScope, "0.0.0.0", true, true, false},
+		{"both loopback", AppUseLocalAndScope, "127.0.0.1", true, true, false},
+		{"both non-local address: global only", AppUseLocalAndScope, "10.0.0.1", true, false, false},
+		{"both v6 zero", AppUseLocalAndScope, "::", true, true, false},
+		{"local v6 loopback", AppUseLocalScope, "::1", false, true, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			l, _ := rvLayer(t)
+			loopback(t, l, "loop0", 0, "10.0.0.1/24")
+			app := mustAttach(t, l, AttachArgs{Name: "a", Flags: c.flags})
+			h := rvListen(t, l, app, ProtoTCP, c.addr, 80)
+			g := l.LookupListener(0, ProtoTCP, ip(c.addr), 80, false)
+			lr := l.LookupLocal(0, ProtoTCP, ip(c.addr), 80)
+			if (g != InvalidHandle) != c.global {
+				t.Errorf("global entry %v, want %v", g, c.global)
+			}
+			if (lr.Kind == LocalListener) != c.local {
+				t.Errorf("local entry %+v, want %v", lr, c.local)
+			}
+			want := g
+			if c.handleIsLocal {
+				want = lr.Handle
+			}
+			if h != want || h.Thread() != 0 {
+				t.Errorf("handle %v, want %v (thread 0)", h, want)
+			}
+			if c.local {
+				si, _ := l.Session(lr.Handle)
+				if si.Type.Proto() != ProtoCT || si.State != StateListening || si.App != app {
+					t.Errorf("local listen session: %+v, want a CT listener of the app", si)
+				}
+			}
+			if c.global {
+				si, _ := l.Session(g)
+				if si.Type.Proto() != ProtoTCP || si.Type.IsIP4() != ip(c.addr).Is4() {
+					t.Errorf("global listen session type %v", si.Type)
+				}
+			}
+			// Unlisten removes every entry.
+			if err := l.Unlisten(app, h); err != nil {
+				t.Fatal(err)
+			}
+			if g := l.LookupListener(0, ProtoTCP, ip(c.addr), 80, false); g != InvalidHandle {
+				t.Errorf("global entry after unlisten: %v", g)
+			}
+			if lr := l.LookupLocal(0, ProtoTCP, ip(c.addr), 80); lr.Kind != LocalNone {
+				t.Errorf("local entry after unlisten: %+v", lr)
+			}
+			if n := l.PortsInUse(); n != 0 {
+				t.Errorf("%d port reservations after unlisten", n)
+			}
+		})
+	}
+}
+
+// TestReviewListenWithInterface: §5.5 — in a namespace with an interface,
+// a zero bind goes to the global table under the interface's first
+// address (local table: zero); a global-only app finds that listener
+// again through the interface address (listen step 4), whoever owns it.
+func TestReviewListenWithInterface(t *testing.T) {
+	l, _ := rvLayer(t)
+	sw := loopback(t, l, "loop0", 0, "10.0.0.1/24")
+	if err := l.AddInterfaceAddress(sw, pfx("10.0.0.2/24")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.AddNamespace(NamespaceArgs{ID: "n", SwIfIndex: sw}); err != nil {
+		t.Fatal(err)
+	}
+	both := mustAttach(t, l, AttachArgs{Name: "both", Namespace: "n", Flags: AppUseLocalAndScope})
+	glob := mustAttach(t, l, AttachArgs{Name: "glob", Namespace: "n"})
+	glob2 := mustAttach(t, l, AttachArgs{Name: "glob2", Namespace: "n"})
+	ns, _ := l.NamespaceIndex("n")
+
+	h := rvListen(t, l, both, ProtoTCP, "0.0.0.0", 80)
+	if g := l.LookupListener(0, ProtoTCP, ip("10.0.0.1"), 80, false); g != h {
+		t.Fatalf("global entry under the first address: %v, want %v", g, h)
+	}
+	if g := l.LookupListener(0, ProtoTCP, ip("0.0.0.0"), 80, false); g != InvalidHandle {
+		t.Fatalf("no zero entry in the global table: %v", g)
+	}
+	if r := l.LookupLocal(ns, ProtoTCP, ip("0.0.0.0"), 80); r.Kind != LocalListener {
+		t.Fatalf("zero entry in the local table: %+v", r)
+	}
+	si, _ := l.Session(h)
+	if si.Local.Addr() != ip("10.0.0.1") {
+		t.Fatalf("listen session bound to %v, want the interface's first address", si.Local)
+	}
+	// A global-only app of the namespace binding zero finds it through the
+	// interface address.
+	if _, err := l.Listen(ListenArgs{App: glob, Proto: ProtoTCP, Addr: ip("0.0.0.0"), Port: 80, FibIndex: InvalidIndex}); !errIs(err, ErrAlreadyListening) {
+		t.Fatalf("zero bind over the interface's listener: %v", err)
+	}
+	// Its own zero bind, twice.
+	gh := rvListen(t, l, glob, ProtoTCP, "0.0.0.0", 81)
+	if _, err := l.Listen(ListenArgs{App: glob, Proto: ProtoTCP, Addr: ip("0.0.0.0"), Port: 81, FibIndex: InvalidIndex}); !errIs(err, ErrAlreadyListening) {
+		t.Fatalf("second zero bind: %v", err)
+	}
+	if _, err := l.Listen(ListenArgs{App: glob2, Proto: ProtoTCP, Addr: ip("10.0.0.1"), Port: 81, FibIndex: InvalidIndex}); !errIs(err, ErrAlreadyListening) {
+		t.Fatalf("explicit bind to the interface address: %v", err)
+	}
+	// The second interface address is its own endpoint.
+	if _, err := l.Listen(ListenArgs{App: glob2, Proto: ProtoTCP, Addr: ip("10.0.0.2"), Port: 81, FibIndex: InvalidIndex}); err != nil {
+		t.Fatalf("bind to the second address: %v", err)
+	}
+	if err := l.Unlisten(glob, gh); err != nil {
+		t.Fatal(err)
+	}
+	if g := l.LookupListener(0, ProtoTCP, ip("10.0.0.2"), 81, false); g == InvalidHandle {
+		t.Fatal("unlisten removed another app's entry")
+	}
+}
+
+// TestReviewListenInNSBothChecks: session_endpoint_in_ns (§3.7 listen step
+// 3) — with an interface the address must be on it, and it must also be
+// local in the fib the listen uses (a default-namespace app may name
+// another fib).
+func TestReviewListenInNSBothChecks(t *testing.T) {
+	l, _ := rvLayer(t)
+	sw := loopback(t, l, "loop0", 0, "10.0.0.1/24")
+	loopback(t, l, "loop5", 5, "10.5.0.1/24")
+	if _, err := l.AddNamespace(NamespaceArgs{ID: DefaultNamespace, SwIfIndex: sw}); err != nil {
+		t.Fatal(err)
+	}
+	fib5, _ := l.FibIndex(false, 5)
+	app := mustAttach(t, l, AttachArgs{Name: "a"})
+	cases := []struct {
+		addr string
+		fib  uint32
+		want Error
+	}{
+		{"10.0.0.1", InvalidIndex, ErrNone},
+		{"10.5.0.1", fib5, ErrInvalidNS}, // local to fib 5, not on the interface
+		{"10.0.0.1", fib5, ErrInvalidNS}, // on the interface, not local to fib 5
+		{"0.0.0.0", fib5, ErrNone},
+	}
+	for _, c := range cases {
+		_, err := l.Listen(ListenArgs{App: app, Proto: ProtoTCP, Addr: ip(c.addr), Port: 80, FibIndex: c.fib})
+		if !errIs(err, c.want) {
+			t.Errorf("listen %s in fib %d: %v, want %s", c.addr, c.fib, err, c.want.Name())
+		}
+	}
+}
+
+// TestReviewListenRulesOnInterfaceAddress: listen step 4 looks the
+// interface address up with rules too (session_lookup_endpoint_listener
+// with rules, §3.6): a global rule redirecting that address's port to an
+// application that listens makes a zero bind ALREADY_LISTENING.
+func TestReviewListenRulesOnInterfaceAddress(t *testing.T) {
+	l, _ := rvLayer(t)
+	sw := loopback(t, l, "loop0", 0, "10.0.0.1/24")
+	if _, err := l.AddNamespace(NamespaceArgs{ID: "n", SwIfIndex: sw}); err != nil {
+		t.Fatal(err)
+	}
+	ns, _ := l.NamespaceIndex("n")
+	owner := mustAttach(t, l, AttachArgs{Name: "owner", Namespace: "n"})
+	rvListen(t, l, owner, ProtoTCP, "10.0.0.1", 8080)
+	r := rvRule("0.0.0.0/0", 0, "10.0.0.1/32", 80, owner, rules.ScopeGlobal)
+	r.AppNs = ns
+	rvAddRule(t, l, r)
+	other := mustAttach(t, l, AttachArgs{Name: "other", Namespace: "n"})
+	if _, err := l.Listen(ListenArgs{App: other, Proto: ProtoTCP, Addr: ip("0.0.0.0"), Port: 80, FibIndex: InvalidIndex}); !errIs(err, ErrAlreadyListening) {
+		t.Fatalf("zero bind whose interface endpoint a rule gives to another app: %v", err)
+	}
+	// The explicit address hits the same rule.
+	if _, err := l.Listen(ListenArgs{App: other, Proto: ProtoTCP, Addr: ip("10.0.0.1"), Port: 80, FibIndex: InvalidIndex}); !errIs(err, ErrAlreadyListening) {
+		t.Fatalf("explicit bind: %v", err)
+	}
+}
