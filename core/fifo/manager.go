@@ -122,12 +122,15 @@ func (m *Manager) AddSegment(size uint64) (*Segment, error) {
 
 // AllocPair allocates a session's rx and tx fifos
 // (segment_manager_alloc_session_fifos). Sizes below DefaultFifoSize are
-// raised to it. The segment chosen is the one with the most available bytes,
-// provided it has more than rxSize+txSize−1; failing that, ErrSegNoSpace
-// unless AddSegment is set, in which case a segment is created (ErrSegCreate if
-// that fails) and the fifos allocated there (ErrSegNoSpace2 if they still do
-// not fit).
+// raised to it first. The segment chosen is the one with the most available
+// bytes, provided it has more than the raised rxSize+txSize−1; failing that,
+// ErrSegNoSpace unless AddSegment is set, in which case a segment is created
+// (ErrSegCreate if that fails) and the fifos allocated there (ErrSegNoSpace2
+// if they still do not fit).
 func (m *Manager) AllocPair(rxSize, txSize uint32) (rx, tx *Fifo, err error) {
+	// Raise first: VPP's segment choice compares against the sizes the
+	// fifos will really have (the props' sizes, already at least 4 KiB).
+	rxSize, txSize = max(rxSize, DefaultFifoSize), max(txSize, DefaultFifoSize)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	rx, tx, err = m.lookupAndAlloc(rxSize, txSize)
@@ -141,18 +144,17 @@ func (m *Manager) AllocPair(rxSize, txSize uint32) (rx, tx *Fifo, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	rx, tx, err = s.AllocPair(max(rxSize, DefaultFifoSize), max(txSize, DefaultFifoSize))
+	rx, tx, err = s.AllocPair(rxSize, txSize)
 	if err != nil {
 		return nil, nil, ErrSegNoSpace2
 	}
 	return rx, tx, nil
 }
 
+// lookupAndAlloc places the pair in the segment with the most available
+// bytes, provided it has more than rxSize+txSize−1 (sizes already raised).
 func (m *Manager) lookupAndAlloc(rxSize, txSize uint32) (rx, tx *Fifo, err error) {
 	need := uint64(rxSize) + uint64(txSize) - 1
-	if rxSize == 0 && txSize == 0 {
-		need = 0
-	}
 	var best *Segment
 	bestFree := need
 	for _, s := range m.segs {
@@ -166,7 +168,7 @@ func (m *Manager) lookupAndAlloc(rxSize, txSize uint32) (rx, tx *Fifo, err error
 	if best == nil {
 		return nil, nil, ErrSegNoSpace
 	}
-	return best.AllocPair(max(rxSize, DefaultFifoSize), max(txSize, DefaultFifoSize))
+	return best.AllocPair(rxSize, txSize)
 }
 
 // FreePair frees a session's fifos (segment_manager_dealloc_fifos). If their
