@@ -17,7 +17,10 @@ type Error struct {
 	// bytes). Line is 0 when the error has no position (Session.Set).
 	Line, Col int
 	// Text is the offending input as VPP shows it: for unknown input, up to
-	// 30 bytes of the rest of the stanza, with "..." when more follows.
+	// 30 bytes of the rest of the stanza, with "..." when more follows. One
+	// difference: right after a stanza's opening brace VPP's text starts
+	// with the blank that follows the brace (`session { foo }` shows
+	// "` foo'"); Text starts at the word.
 	Text string
 	// Msg is the complete message, e.g. "unknown input `k'".
 	Msg string
