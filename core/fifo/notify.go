@@ -52,14 +52,16 @@ func (f *Fifo) WantDeqNotif() DeqNotif { return DeqNotif(atomic.LoadUint32(&f.h.
 func (f *Fifo) HasDeqNotif() bool { return atomic.LoadUint32(&f.h.hasDeqNtf) != 0 }
 
 // ClearDeqNotif is called after sending a dequeue notification
-// (svm_fifo_clear_deq_ntf): it sets has-notification if IF_FULL or IF_EMPTY
-// is requested (spec §7.4), so they stay quiet until the producer re-arms
-// them with ResetHasDeqNotif, and removes the one-shot WantDeqNotif. It
-// never clears has-notification: only the producer does.
+// (svm_fifo_clear_deq_ntf). Like VPP it assigns has-notification rather than
+// setting it: set when IF_FULL or IF_EMPTY is requested (spec §7.4), so they
+// stay quiet until the producer re-arms them with ResetHasDeqNotif, and clear
+// otherwise. It then removes the one-shot WantDeqNotif.
 func (f *Fifo) ClearDeqNotif() {
+	var has uint32
 	if DeqNotif(atomic.LoadUint32(&f.h.wantDeqNtf))&(WantDeqNotifIfFull|WantDeqNotifIfEmpty) != 0 {
-		atomic.StoreUint32(&f.h.hasDeqNtf, 1)
+		has = 1
 	}
+	atomic.StoreUint32(&f.h.hasDeqNtf, has)
 	f.DelWantDeqNotif(WantDeqNotif)
 }
 
