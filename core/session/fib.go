@@ -98,6 +98,14 @@ func (l *Layer) DelIPTable(ip6 bool, id uint32) error {
 			return fmt.Errorf("session: %s table %d is in use by interface %d (%s): %w", f, id, sw, it.name, ErrInvalid)
 		}
 	}
+	// A namespace locks its fib (VPP's "session lookup" FIB source, §3.1):
+	// freeing it would let a later table take its index under the
+	// namespace.
+	for _, ns := range l.namespaces {
+		if ns != nil && ns.fib[f] == fi {
+			return fmt.Errorf("session: %s table %d is in use by namespace %q: %w", f, id, ns.id, ErrInvalid)
+		}
+	}
 	l.fibs.tables[f][fi] = fibTable{}
 	return nil
 }
@@ -106,10 +114,15 @@ func (l *Layer) DelIPTable(ip6 bool, id uint32) error {
 // not exist.
 func (l *Layer) FibIndex(ip6 bool, id uint32) (uint32, bool) { return l.fibs.find(famOf(!ip6), id) }
 
+// fibExists reports whether fi is the index of an IP table of family f.
+func (l *Layer) fibExists(f family, fi uint32) bool {
+	return int(fi) < len(l.fibs.tables[f]) && l.fibs.tables[f][fi].inUse
+}
+
 // FibID returns the table id of fib index fi.
 func (l *Layer) FibID(ip6 bool, fi uint32) (uint32, bool) {
 	f := famOf(!ip6)
-	if int(fi) >= len(l.fibs.tables[f]) || !l.fibs.tables[f][fi].inUse {
+	if !l.fibExists(f, fi) {
 		return InvalidIndex, false
 	}
 	return l.fibs.tables[f][fi].id, true

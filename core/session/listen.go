@@ -88,7 +88,10 @@ func (l *Layer) listen(a ListenArgs, proxy bool) (Handle, Error) {
 		// The caller supplied a fib (0 included), spec §3.7 step 2.
 		fib = a.FibIndex
 	}
-	if fib == InvalidIndex {
+	if !l.fibExists(f, fib) {
+		// No such fib (a default-namespace app may name any index): the
+		// endpoint is in no namespace, as a non-zero address there
+		// would not be local.
 		return InvalidHandle, ErrInvalidNS
 	}
 	zeroOrLo := ip.isZero() || ip.isLoopback(f == fam4)

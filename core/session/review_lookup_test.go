@@ -2,6 +2,7 @@ package session
 
 import (
 	"net/netip"
+	"slices"
 	"testing"
 
 	"github.com/sessionlab/sessionlab/core/rules"
@@ -534,5 +535,584 @@ func TestReviewListenRulesOnInterfaceAddress(t *testing.T) {
 	// The explicit address hits the same rule.
 	if _, err := l.Listen(ListenArgs{App: other, Proto: ProtoTCP, Addr: ip("10.0.0.1"), Port: 80, FibIndex: InvalidIndex}); !errIs(err, ErrAlreadyListening) {
 		t.Fatalf("explicit bind: %v", err)
+	}
+}
+
+// TestReviewNamespaceAddErrors: §5.3 add, in the order of its checks.
+func TestReviewNamespaceAddErrors(t *testing.T) {
+	l, _ := rvLayer(t)
+	sw := loopback(t, l, "loop5", 5, "10.5.0.1/24")
+	fib5, _ := l.FibIndex(false, 5)
+	cases := []struct {
+		name     string
+		args     NamespaceArgs
+		want     Error
+		fib4     uint32
+		fib6     uint32
+		wantSw   uint32
+		updateOf string
+	}{
+		{"unknown interface, even with valid ids", NamespaceArgs{ID: "a", SwIfIndex: 42, IP4FibID: 0, IP6FibID: 0}, ErrInvalid, 0, 0, 0, ""},
+		{"no interface, no ids", NamespaceArgs{ID: "a", SwIfIndex: InvalidIndex, IP4FibID: InvalidIndex, IP6FibID: InvalidIndex}, ErrInvalid, 0, 0, 0, ""},
+		{"unknown v4 id", NamespaceArgs{ID: "a", SwIfIndex: InvalidIndex, IP4FibID: 7, IP6FibID: 0}, ErrInvalid, 0, 0, 0, ""},
+		{"unknown v6 id", NamespaceArgs{ID: "a", SwIfIndex: InvalidIndex, IP4FibID: 0, IP6FibID: 7}, ErrInvalid, 0, 0, 0, ""},
+		{"v4 only", NamespaceArgs{ID: "v4", SwIfIndex: InvalidIndex, IP4FibID: 5, IP6FibID: InvalidIndex}, ErrNone, fib5, InvalidIndex, InvalidIndex, ""},
+		{"v6 only", NamespaceArgs{ID: "v6", SwIfIndex: InvalidIndex, IP4FibID: InvalidIndex, IP6FibID: 0}, ErrNone, InvalidIndex, 0, InvalidIndex, ""},
+		{"interface ids override the given ones", NamespaceArgs{ID: "if", SwIfIndex: sw, IP4FibID: 77, IP6FibID: 77}, ErrNone, fib5, 0, sw, ""},
+	}
+	for _, c := range cases {
+		idx, err := l.AddNamespace(c.args)
+		if !errIs(err, c.want) {
+			t.Errorf("%s: %v, want %s", c.name, err, c.want.Name())
+			continue
+		}
+		if c.want != ErrNone {
+			if idx != InvalidIndex {
+				t.Errorf("%s: index %d on failure", c.name, idx)
+			}
+			if _, ok := l.Namespace(c.args.ID); ok {
+				t.Errorf("%s: namespace created on failure", c.name)
+			}
+			continue
+		}
+		info, _ := l.Namespace(c.args.ID)
+		if info.Index != idx || info.FibIndex != [2]uint32{c.fib4, c.fib6} || info.SwIfIndex != c.wantSw {
+			t.Errorf("%s: %+v, want fibs %d/%d sw %d", c.name, info, c.fib4, c.fib6, c.wantSw)
+		}
+	}
+	if err := l.DelNamespace("nope"); !errIs(err, ErrInvalid) {
+		t.Errorf("delete unknown: %v", err)
+	}
+}
+
+// TestReviewNamespaceUpdate: §5.3 — re-adding an id updates secret,
+// interface and fibs in place; the index, local table and socket name
+// stay; a failed update changes nothing.
+func TestReviewNamespaceUpdate(t *testing.T) {
+	l, _ := rvLayer(t)
+	sw := loopback(t, l, "loop5", 5, "10.5.0.1/24")
+	fib5, _ := l.FibIndex(false, 5)
+	idx, err := l.AddNamespace(NamespaceArgs{ID: "n", Secret: 1, SwIfIndex: InvalidIndex, IP4FibID: 0, IP6FibID: 0, SockName: "first"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _ := l.Namespace("n")
+	app := mustAttach(t, l, AttachArgs{Name: "a", Namespace: "n", Secret: 1, Flags: AppUseLocalScope})
+	rvListen(t, l, app, ProtoTCP, "0.0.0.0", 80)
+	if _, err := l.AddNamespace(NamespaceArgs{ID: "n", Secret: 2, SwIfIndex: InvalidIndex, IP4FibID: 9, IP6FibID: 0}); !errIs(err, ErrInvalid) {
+		t.Fatalf("update to an unknown table: %v", err)
+	}
+	if got, _ := l.Namespace("n"); got.Secret != 1 || got.FibIndex != before.FibIndex {
+		t.Fatalf("failed update changed the namespace: %+v", got)
+	}
+	if got, _ := l.TableNamespaces(false, 0); !slices.Contains(got, idx) {
+		t.Fatalf("failed update unbound the namespace: %v", got)
+	}
+	idx2, err := l.AddNamespace(NamespaceArgs{ID: "n", Secret: 2, SwIfIndex: sw, SockName: "second"})
+	if err != nil || idx2 != idx {
+		t.Fatalf("update: %d %v, want index %d", idx2, err, idx)
+	}
+	after, _ := l.Namespace("n")
+	if after.Secret != 2 || after.SwIfIndex != sw || after.FibIndex != [2]uint32{fib5, 0} ||
+		after.LocalTable != before.LocalTable || after.SockName != "first" {
+		t.Fatalf("after update: %+v (before %+v)", after, before)
+	}
+	// The app and its local listener survive an update.
+	if r := l.LookupLocal(idx, ProtoTCP, ip("127.0.0.1"), 80); r.Kind != LocalListener {
+		t.Fatalf("local listener after update: %+v", r)
+	}
+	if got, _ := l.TableNamespaces(false, 0); slices.Contains(got, idx) {
+		t.Fatalf("v4 table 0 still lists the namespace: %v", got)
+	}
+	if got, _ := l.TableNamespaces(false, fib5); !slices.Equal(got, []uint32{idx}) {
+		t.Fatalf("v4 table 5: %v", got)
+	}
+	// The new secret applies.
+	if _, err := l.Attach(AttachArgs{Name: "b", Namespace: "n", Secret: 1}); !errIs(err, ErrWrongNSSecret) {
+		t.Fatalf("old secret: %v", err)
+	}
+	if _, err := l.Attach(AttachArgs{Name: "b", Namespace: "n", Secret: 2}); err != nil {
+		t.Fatalf("new secret: %v", err)
+	}
+}
+
+// TestReviewNamespaceSecrets: §5.4 / §10.1 — an empty namespace id means
+// the default namespace with no secret check, whatever its secret; naming
+// any namespace (default included) checks it; the name check comes first.
+func TestReviewNamespaceSecrets(t *testing.T) {
+	l, _ := rvLayer(t)
+	if _, err := l.AddNamespace(NamespaceArgs{ID: DefaultNamespace, Secret: 5, SwIfIndex: InvalidIndex, IP4FibID: 0, IP6FibID: 0}); err != nil {
+		t.Fatal(err)
+	}
+	mustAttach(t, l, AttachArgs{Name: "x"})
+	cases := []struct {
+		args AttachArgs
+		want Error
+	}{
+		{AttachArgs{Name: "x", Namespace: "nope"}, ErrAppAttached},
+		{AttachArgs{Name: "a", Namespace: "nope", Secret: 5}, ErrInvalidNS},
+		{AttachArgs{Name: "a", Namespace: DefaultNamespace}, ErrWrongNSSecret},
+		{AttachArgs{Name: "a", Namespace: DefaultNamespace, Secret: 5}, ErrNone},
+		{AttachArgs{Name: "b", Secret: 99}, ErrNone}, // empty id: no check
+		{AttachArgs{Name: "c"}, ErrNone},
+	}
+	for _, c := range cases {
+		i, err := l.Attach(c.args)
+		if !errIs(err, c.want) {
+			t.Errorf("%+v: %v, want %s", c.args, err, c.want.Name())
+			continue
+		}
+		if err == nil {
+			if a := l.Apps(); a[slices.IndexFunc(a, func(x AppInfo) bool { return x.Index == i })].Namespace != 0 {
+				t.Errorf("%s should be in the default namespace", c.args.Name)
+			}
+		}
+	}
+}
+
+// TestReviewNamespaceDelete: §5.3 delete — the namespace's applications
+// (proxies included) are freed at once, its listeners go from both tables,
+// its local table and rules go, the global tables are unbound, and the
+// index is reused LIFO.
+func TestReviewNamespaceDelete(t *testing.T) {
+	l, _ := rvLayer(t)
+	sw := loopback(t, l, "loop0", 0, "10.0.0.1/24")
+	a, _ := l.AddNamespace(NamespaceArgs{ID: "a", SwIfIndex: InvalidIndex, IP4FibID: 0, IP6FibID: 0})
+	b, _ := l.AddNamespace(NamespaceArgs{ID: "b", SwIfIndex: sw})
+	srv := mustAttach(t, l, AttachArgs{Name: "srv", Namespace: "b", Flags: AppUseLocalAndScope})
+	prx := mustAttach(t, l, AttachArgs{Name: "prx", Namespace: "b", Flags: AppIsProxy | AppUseLocalAndScope,
+		ProxyTransports: 1<<ProtoTCP | 1<<ProtoUDP})
+	keep := mustAttach(t, l, AttachArgs{Name: "keep", Namespace: "a"})
+	rvListen(t, l, srv, ProtoTCP, "0.0.0.0", 80)
+	rvListen(t, l, keep, ProtoTCP, "10.0.0.1", 81)
+	r := rvRule("0.0.0.0/0", 0, "10.9.0.0/16", 0, ActionDrop, rules.ScopeLocal)
+	r.AppNs = b
+	rvAddRule(t, l, r)
+	if info, _ := l.Namespace("b"); !slices.Equal(info.Apps, []uint32{srv, prx}) {
+		t.Fatalf("apps of b: %v", info.Apps)
+	}
+	if got, _ := l.TableNamespaces(false, 0); !slices.Equal(got, []uint32{0, a, b}) {
+		t.Fatalf("v4 table 0: %v", got)
+	}
+	if err := l.DelNamespace("b"); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"srv", "prx"} {
+		if _, ok := l.AppIndex(name); ok {
+			t.Errorf("%s should be freed with its namespace", name)
+		}
+	}
+	if _, ok := l.AppIndex("keep"); !ok {
+		t.Error("an app of another namespace was freed")
+	}
+	if h := l.LookupListener(0, ProtoTCP, ip("10.0.0.1"), 80, true); h != InvalidHandle {
+		t.Errorf("b's listener still in the global table: %v", h)
+	}
+	if h := l.LookupListener(0, ProtoTCP, ip("10.0.0.1"), 81, true); h == InvalidHandle {
+		t.Error("a's listener went too")
+	}
+	if r := l.LookupLocal(b, ProtoTCP, ip("10.9.0.1"), 1); r.Kind != LocalNone {
+		t.Errorf("deleted namespace's local table: %+v", r)
+	}
+	for _, rt := range l.RuleTables() {
+		if rt.Local && rt.Namespace == b {
+			t.Errorf("local rules of the deleted namespace remain: %+v", rt)
+		}
+	}
+	if got, _ := l.TableNamespaces(false, 0); !slices.Equal(got, []uint32{0, a}) {
+		t.Errorf("v4 table 0 after delete: %v", got)
+	}
+	// LIFO reuse of the namespace index; the new namespace starts with an
+	// empty local table (no rules of its predecessor).
+	c, err := l.AddNamespace(NamespaceArgs{ID: "c", SwIfIndex: InvalidIndex, IP4FibID: 0, IP6FibID: 0})
+	if err != nil || c != b {
+		t.Fatalf("new namespace %d (%v), want reused index %d", c, err, b)
+	}
+	if act := l.LocalRuleAction(c, ProtoTCP, ip("10.9.0.1"), 1); act != ActionNone {
+		t.Errorf("new namespace inherited a local rule: %#x", act)
+	}
+	if err := l.Detach(keep); err != nil {
+		t.Fatal(err)
+	}
+	if k := l.LeakCheck(); !k.Empty() {
+		t.Fatalf("leaks: %+v", k)
+	}
+}
+
+// TestReviewTableRefcount: §3.1 — namespaces sharing a fib share its
+// global table; the table (and its rules) goes with the last namespace,
+// and a new one starts without rules.
+func TestReviewTableRefcount(t *testing.T) {
+	l, _ := rvLayer(t)
+	if err := l.AddIPTable(false, 5); err != nil {
+		t.Fatal(err)
+	}
+	fib5, _ := l.FibIndex(false, 5)
+	if _, ok := l.TableNamespaces(false, fib5); ok {
+		t.Fatal("no table before anything uses fib 5")
+	}
+	x, _ := l.AddNamespace(NamespaceArgs{ID: "x", SwIfIndex: InvalidIndex, IP4FibID: 5, IP6FibID: InvalidIndex})
+	y, _ := l.AddNamespace(NamespaceArgs{ID: "y", SwIfIndex: InvalidIndex, IP4FibID: 5, IP6FibID: InvalidIndex})
+	if got, ok := l.TableNamespaces(false, fib5); !ok || !slices.Equal(got, []uint32{x, y}) {
+		t.Fatalf("shared table: %v %v", got, ok)
+	}
+	if _, ok := l.TableNamespaces(true, fib5); ok {
+		t.Fatal("a v4-only namespace created a v6 table")
+	}
+	r := rvRule("0.0.0.0/0", 0, "10.0.0.0/8", 0, ActionDrop, rules.ScopeGlobal)
+	r.AppNs = y
+	rvAddRule(t, l, r)
+	// x sees y's global rule: same table.
+	if act := l.RuleAction(fib5, ProtoTCP, ip("1.1.1.1"), ip("10.1.1.1"), 1, 2); act != ActionDrop {
+		t.Fatalf("rule in the shared table: %#x", act)
+	}
+	if err := l.DelNamespace("y"); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := l.TableNamespaces(false, fib5); !ok || !slices.Equal(got, []uint32{x}) {
+		t.Fatalf("after one delete: %v %v", got, ok)
+	}
+	if err := l.DelNamespace("x"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := l.TableNamespaces(false, fib5); ok {
+		t.Fatal("the table should go with its last namespace")
+	}
+	if _, err := l.AddNamespace(NamespaceArgs{ID: "z", SwIfIndex: InvalidIndex, IP4FibID: 5, IP6FibID: InvalidIndex}); err != nil {
+		t.Fatal(err)
+	}
+	if act := l.RuleAction(fib5, ProtoTCP, ip("1.1.1.1"), ip("10.1.1.1"), 1, 2); act != ActionNone {
+		t.Fatalf("a new table must not inherit the freed one's rules: %#x", act)
+	}
+	// A table created by traffic in a fib no namespace uses has no
+	// namespaces.
+	loopback(t, l, "loop6", 6, "10.6.0.1/24")
+	fib6, _ := l.FibIndex(false, 6)
+	app := mustAttach(t, l, AttachArgs{Name: "a"})
+	if _, err := l.Listen(ListenArgs{App: app, Proto: ProtoTCP, Addr: ip("10.6.0.1"), Port: 80, FibIndex: fib6}); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := l.TableNamespaces(false, fib6); !ok || len(got) != 0 {
+		t.Fatalf("traffic-created table: %v %v", got, ok)
+	}
+	if r := l.Lookup(0, fib6, ProtoTCP, ip("10.6.0.1"), ip("10.6.0.2"), 80, 1); r.Kind != LookupListener {
+		t.Fatalf("listener in the traffic-created table: %+v", r)
+	}
+}
+
+// TestReviewConnectScope: §3.7 connect's decision tree, one row per path,
+// with the exact result: an error, a cut-through connect, or the transport.
+func TestReviewConnectScope(t *testing.T) {
+	const (
+		viaCT = "ct"
+		viaTP = "transport"
+	)
+	type row struct {
+		name   string
+		client string // attach flags of the client, by name below
+		remote string
+		want   Error
+		via    string
+	}
+	rows := []row{
+		{"zero destination", "both", "0.0.0.0:80", ErrInvalidRmtIP, ""},
+		{"zero v6 destination", "both", "[::]:80", ErrInvalidRmtIP, ""},
+		{"local listener via loopback", "local", "127.0.0.1:80", ErrNone, viaCT},
+		{"local listener via ::1", "local", "[::1]:80", ErrNone, viaCT},
+		{"loopback, no local listener", "local", "127.0.0.1:81", ErrNoRoute, ""},
+		{"loopback, no local listener, global scope too", "both", "127.0.0.1:81", ErrNoRoute, ""},
+		{"non-local destination, local scope only", "local", "10.0.0.1:80", ErrScope, ""},
+		{"global listener in the shared fib", "both", "10.0.0.1:80", ErrNone, viaCT},
+		{"global listener, global scope only: transport", "global", "10.0.0.1:80", ErrNone, viaTP},
+		{"nothing listening: transport", "both", "10.0.0.1:81", ErrNone, viaTP},
+		{"local egress drop beats a local listener", "both", "127.0.0.1:82", ErrFiltered, ""},
+		{"local egress drop, non-local destination", "local", "10.9.9.9:80", ErrFiltered, ""},
+		{"local egress drop does not apply to global-only apps", "global", "10.9.9.9:80", ErrNone, viaTP},
+	}
+	for _, r := range rows {
+		t.Run(r.name, func(t *testing.T) {
+			l, tcp := rvLayer(t)
+			sw := loopback(t, l, "loop0", 0, "10.0.0.1/24")
+			if err := l.AddInterfaceAddress(sw, pfx("2001:db8::1/64")); err != nil {
+				t.Fatal(err)
+			}
+			if err := l.AddRoute(false, 0, pfx("10.9.0.0/16"), sw); err != nil {
+				t.Fatal(err)
+			}
+			for _, id := range []string{"s", "c"} {
+				if _, err := l.AddNamespace(NamespaceArgs{ID: id, SwIfIndex: InvalidIndex, IP4FibID: 0, IP6FibID: 0}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cns, _ := l.NamespaceIndex("c")
+			// A server in the client's namespace with both scopes
+			// (local and global listeners), and one in another
+			// namespace of the same fib with global scope only.
+			near := mustAttach(t, l, AttachArgs{Name: "near", Namespace: "c", Flags: AppUseLocalAndScope})
+			far := mustAttach(t, l, AttachArgs{Name: "far", Namespace: "s"})
+			rvListen(t, l, near, ProtoTCP, "0.0.0.0", 80)
+			rvListen(t, l, near, ProtoTCP, "::", 80)
+			rvListen(t, l, near, ProtoTCP, "0.0.0.0", 82)
+			rvListen(t, l, far, ProtoTCP, "10.0.0.1", 80)
+			for _, rr := range []RuleArgs{
+				rvRule("0.0.0.0/0", 0, "127.0.0.0/8", 82, ActionDrop, rules.ScopeLocal),
+				rvRule("0.0.0.0/0", 0, "10.9.0.0/16", 0, ActionDrop, rules.ScopeLocal),
+			} {
+				rr.AppNs = cns
+				rvAddRule(t, l, rr)
+			}
+			flags := map[string]AppFlags{"local": AppUseLocalScope, "global": AppUseGlobalScope, "both": AppUseLocalAndScope}
+			cli := mustAttach(t, l, AttachArgs{Name: "cli", Namespace: "c", Flags: flags[r.client]})
+			n, ct := len(tcp.Calls), l.Stats().CTConnects
+			h, err := l.Connect(ConnectArgs{App: cli, Proto: ProtoTCP, Remote: ap(r.remote), FibIndex: InvalidIndex})
+			if !errIs(err, r.want) {
+				t.Fatalf("%v, want %s", err, r.want.Name())
+			}
+			gotCT := l.Stats().CTConnects != ct
+			gotTP := len(tcp.Calls) != n
+			switch r.via {
+			case viaCT:
+				if !gotCT || gotTP {
+					t.Fatalf("want cut-through: ct %v transport %v", gotCT, gotTP)
+				}
+				if si, _ := l.Session(h); si.Type.Proto() != ProtoCT || si.Thread != l.CtrlThread() {
+					t.Fatalf("CT half-open %+v", si)
+				}
+			case viaTP:
+				if gotCT || !gotTP {
+					t.Fatalf("want the transport: ct %v transport %v", gotCT, gotTP)
+				}
+			default:
+				if gotCT || gotTP || h != InvalidHandle {
+					t.Fatalf("a failed connect must do nothing: ct %v transport %v handle %v", gotCT, gotTP, h)
+				}
+			}
+		})
+	}
+}
+
+// TestReviewConnectRmtIPFirst: the zero-destination check comes before
+// everything else, even an unknown application (§3.7 connect step 1).
+func TestReviewConnectRmtIPFirst(t *testing.T) {
+	l, _ := rvLayer(t)
+	if _, err := l.Connect(ConnectArgs{App: 99, Proto: ProtoTCP, Remote: ap("0.0.0.0:1"), FibIndex: InvalidIndex}); !errIs(err, ErrInvalidRmtIP) {
+		t.Fatalf("zero destination, unknown app: %v", err)
+	}
+	if _, err := l.Connect(ConnectArgs{App: 99, Proto: ProtoTCP, Remote: ap("1.1.1.1:1"), FibIndex: InvalidIndex}); !errIs(err, ErrNoApp) {
+		t.Fatalf("unknown app: %v", err)
+	}
+}
+
+// TestReviewConnectSourceFromInterface: §5.5 — a namespace's interface
+// gives a connect its source address, whatever the fib would route
+// through; without one the route's interface does, and no address of the
+// family is NOIP.
+func TestReviewConnectSourceFromInterface(t *testing.T) {
+	l, tcp := rvLayer(t)
+	sw0 := loopback(t, l, "loop0", 0, "10.0.0.1/24")
+	sw1 := loopback(t, l, "loop1", 0, "10.1.0.1/24")
+	if err := l.AddRoute(false, 0, pfx("20.0.0.0/8"), sw1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.AddNamespace(NamespaceArgs{ID: "n", SwIfIndex: sw0}); err != nil {
+		t.Fatal(err)
+	}
+	inNS := mustAttach(t, l, AttachArgs{Name: "in", Namespace: "n"})
+	out := mustAttach(t, l, AttachArgs{Name: "out"})
+	src := func(app uint32, dst string) (netip.Addr, error) {
+		n := len(tcp.Calls)
+		_, err := l.Connect(ConnectArgs{App: app, Proto: ProtoTCP, Remote: ap(dst), FibIndex: InvalidIndex})
+		if err != nil || len(tcp.Calls) == n {
+			return netip.Addr{}, err
+		}
+		return tcp.Calls[len(tcp.Calls)-1].Conn5.Local.Addr(), nil
+	}
+	if a, err := src(inNS, "20.1.1.1:80"); err != nil || a != ip("10.0.0.1") {
+		t.Errorf("namespace with interface: source %v (%v), want 10.0.0.1", a, err)
+	}
+	if a, err := src(out, "20.1.1.1:80"); err != nil || a != ip("10.1.0.1") {
+		t.Errorf("default namespace: source %v (%v), want the route's interface address 10.1.0.1", a, err)
+	}
+	if _, err := src(out, "30.1.1.1:80"); !errIs(err, ErrNoIntf) {
+		t.Errorf("no route: %v", err)
+	}
+	if _, err := src(inNS, "[2001:db8::5]:80"); !errIs(err, ErrNoIP) {
+		t.Errorf("interface without an IPv6 address: %v", err)
+	}
+}
+
+// TestReviewProxy: §3.2 proxy entries per scope and family: a global
+// proxy listener keyed (interface address, port 0) only when that address
+// is not zero, local entries (zero address, port 0) naming the app, for
+// every proxied transport; all go at detach; a redirect rule never picks a
+// proxy listener.
+func TestReviewProxy(t *testing.T) {
+	cases := []struct {
+		name           string
+		flags          AppFlags
+		v6addr         bool
+		global4, glob6 bool
+		local          bool
+	}{
+		{"both scopes, v4 interface", AppUseLocalAndScope, false, true, false, true},
+		{"both scopes, v4+v6 interface", AppUseLocalAndScope, true, true, true, true},
+		{"global only", AppUseGlobalScope, true, true, true, false},
+		{"local only", AppUseLocalScope, true, false, false, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			l, _ := rvLayer(t)
+			sw := loopback(t, l, "loop0", 0, "1.2.3.4/24")
+			if c.v6addr {
+				if err := l.AddInterfaceAddress(sw, pfx("2001:db8::4/64")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := l.AddNamespace(NamespaceArgs{ID: "p", SwIfIndex: sw}); err != nil {
+				t.Fatal(err)
+			}
+			ns, _ := l.NamespaceIndex("p")
+			app := mustAttach(t, l, AttachArgs{Name: "proxy", Namespace: "p", Flags: AppIsProxy | c.flags,
+				ProxyTransports: 1<<ProtoTCP | 1<<ProtoUDP})
+			for _, p := range []Proto{ProtoTCP, ProtoUDP} {
+				for _, x := range []struct {
+					lcl, rmt string
+					want     bool
+				}{{"1.2.3.4", "5.6.7.8", c.global4}, {"2001:db8::4", "2001:db8::8", c.glob6}} {
+					r := l.Lookup(0, 0, p, ip(x.lcl), ip(x.rmt), 1234, 4321)
+					if (r.Kind == LookupListener) != x.want {
+						t.Errorf("%s %s any port: %+v, want listener %v", p, x.lcl, r, x.want)
+					}
+					if r.Kind == LookupListener {
+						if si, _ := l.Session(r.Handle); si.App != app || si.Flags&FlagProxy == 0 {
+							t.Errorf("%s %s: %+v, want the app's proxy listener", p, x.lcl, si)
+						}
+					}
+				}
+				// Other local addresses are not proxied.
+				if r := l.Lookup(0, 0, p, ip("5.6.7.8"), ip("5.6.7.8"), 1234, 4321); r.Kind != LookupNone {
+					t.Errorf("%s: lookup of another address: %+v", p, r)
+				}
+				for _, dst := range []string{"5.6.7.8", "2001:db8::8"} {
+					r := l.LookupLocal(ns, p, ip(dst), 4321)
+					if (r.Kind == LocalProxy && r.App == app) != c.local {
+						t.Errorf("%s local %s: %+v, want proxy %v", p, dst, r, c.local)
+					}
+				}
+			}
+			// A redirect to the proxy app finds no (non-proxy) listener.
+			rr := rvRule("0.0.0.0/0", 0, "0.0.0.0/0", 0, app, rules.ScopeGlobal)
+			rr.AppNs = ns
+			rvAddRule(t, l, rr)
+			if r := l.Lookup(0, 0, ProtoTCP, ip("1.2.3.4"), ip("5.6.7.8"), 1234, 4321); r.Kind != LookupNone {
+				t.Errorf("redirect to a proxy-only app: %+v", r)
+			}
+			if err := l.Detach(app); err != nil {
+				t.Fatal(err)
+			}
+			if r := l.LookupLocal(ns, ProtoTCP, ip("5.6.7.8"), 4321); r.Kind != LocalNone {
+				t.Errorf("local proxy after detach: %+v", r)
+			}
+			if h := l.LookupListener(0, ProtoTCP, ip("1.2.3.4"), 0, false); h != InvalidHandle {
+				t.Errorf("global proxy after detach: %v", h)
+			}
+			if k := l.LeakCheck(); !k.Empty() {
+				t.Errorf("leaks: %+v", k)
+			}
+		})
+	}
+}
+
+// TestReviewListenHandles: §9.1 — listen sessions live on thread 0, so a
+// listener handle is its pool index; freed indices are reused LIFO.
+func TestReviewListenHandles(t *testing.T) {
+	l, _ := rvLayer(t)
+	app := mustAttach(t, l, AttachArgs{Name: "a"})
+	var hs []Handle
+	for port := uint16(1); port <= 3; port++ {
+		hs = append(hs, rvListen(t, l, app, ProtoTCP, "0.0.0.0", port))
+	}
+	if !slices.Equal(hs, []Handle{0, 1, 2}) {
+		t.Fatalf("first listener handles %v, want 0 1 2", hs)
+	}
+	for _, h := range []Handle{hs[0], hs[2]} {
+		if err := l.Unlisten(app, h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if h := rvListen(t, l, app, ProtoTCP, "0.0.0.0", 4); h != 2 {
+		t.Fatalf("LIFO reuse: %v, want 2", h)
+	}
+	if h := rvListen(t, l, app, ProtoTCP, "0.0.0.0", 5); h != 0 {
+		t.Fatalf("LIFO reuse: %v, want 0", h)
+	}
+	// Local and global listeners of one endpoint: the local (CT) session
+	// is allocated first, the handle is the global one.
+	both := mustAttach(t, l, AttachArgs{Name: "b", Flags: AppUseLocalAndScope})
+	h := rvListen(t, l, both, ProtoTCP, "0.0.0.0", 6)
+	lr := l.LookupLocal(0, ProtoTCP, ip("0.0.0.0"), 6)
+	if lr.Handle != 3 || h != 4 {
+		t.Fatalf("local %v global %v, want 3 and 4", lr.Handle, h)
+	}
+	// An unlisten by another application is OWNER; of no listener NOLISTEN.
+	if err := l.Unlisten(app, h); !errIs(err, ErrOwner) {
+		t.Fatalf("unlisten of another app's listener: %v", err)
+	}
+	if err := l.Unlisten(app, 77); !errIs(err, ErrNoListen) {
+		t.Fatalf("unlisten of nothing: %v", err)
+	}
+	if err := l.Unlisten(99, h); !errIs(err, ErrNoApp) {
+		t.Fatalf("unlisten by an unknown app: %v", err)
+	}
+}
+
+// TestReviewNamespaceLocksFib: a namespace holds its fib (VPP locks the
+// FIB with a "session lookup" source, §3.1), so its table cannot vanish
+// under it and be reused for another table id.
+func TestReviewNamespaceLocksFib(t *testing.T) {
+	l, _ := rvLayer(t)
+	if err := l.AddIPTable(false, 5); err != nil {
+		t.Fatal(err)
+	}
+	fib5, _ := l.FibIndex(false, 5)
+	if _, err := l.AddNamespace(NamespaceArgs{ID: "n", SwIfIndex: InvalidIndex, IP4FibID: 5, IP6FibID: InvalidIndex}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.DelIPTable(false, 5); !errIs(err, ErrInvalid) {
+		t.Fatalf("deleting a table a namespace uses: %v", err)
+	}
+	if err := l.AddIPTable(false, 7); err != nil {
+		t.Fatal(err)
+	}
+	if fib7, _ := l.FibIndex(false, 7); fib7 == fib5 {
+		t.Fatalf("table 7 took the namespace's fib index %d", fib5)
+	}
+	if id, ok := l.FibID(false, fib5); !ok || id != 5 {
+		t.Fatalf("fib %d is table %d (%v), want 5", fib5, id, ok)
+	}
+	if err := l.DelNamespace("n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.DelIPTable(false, 5); err != nil {
+		t.Fatalf("once the namespace is gone: %v", err)
+	}
+}
+
+// TestReviewListenUnknownFib: a default-namespace app naming a fib that
+// does not exist is not in any namespace (INVALID_NS, as a non-zero
+// address there would be), and no session table is created for it.
+func TestReviewListenUnknownFib(t *testing.T) {
+	l, _ := rvLayer(t)
+	app := mustAttach(t, l, AttachArgs{Name: "a"})
+	for _, fib := range []uint32{3, 1 << 30} {
+		for _, addr := range []string{"0.0.0.0", "127.0.0.1", "::", "10.0.0.1"} {
+			_, err := l.Listen(ListenArgs{App: app, Proto: ProtoTCP, Addr: ip(addr), Port: 80, FibIndex: fib})
+			if !errIs(err, ErrInvalidNS) {
+				t.Errorf("listen %s in fib %d: %v, want INVALID_NS", addr, fib, err)
+			}
+		}
+		if _, ok := l.TableNamespaces(false, fib); ok {
+			t.Errorf("a session table was created for fib %d", fib)
+		}
 	}
 }

@@ -134,6 +134,11 @@ func (l *Layer) globalTable(f family, fib uint32, create bool) (*table, error) {
 	if !create {
 		return nil, nil
 	}
+	if !l.fibExists(f, fib) {
+		// The map is indexed by fib: a bogus index must not grow it to
+		// gigabytes.
+		return nil, fmt.Errorf("session: no %s fib %d: %w", f, fib, ErrInvalid)
+	}
 	t, err := l.newTable(false, f, fib, InvalidIndex)
 	if err != nil {
 		return nil, err
