@@ -64,11 +64,13 @@ func (l *Layer) ctConnect(app *application, w *appWorker, lh Handle, f family, r
 	ho.lport, ho.ownsPort = port, true
 	ho.hoSlot = w.addHalfOpen(h)
 	// Program the accept on a worker, round robin (thread 0 without
-	// workers).
+	// workers). VPP counts the connect before choosing
+	// (ct_program_connect_to_wrk: (++n % workers) + 1), so with two
+	// workers the first accept goes to thread 2.
 	target := uint32(0)
 	if n := uint32(len(l.threads) - 1); n > 0 {
-		target = 1 + l.ctRR%n
 		l.ctRR++
+		target = 1 + l.ctRR%n
 	}
 	t := &l.threads[target]
 	if !t.ctrl.push(ctrlEvent{typ: EventRPC, h: h, gen: ho.gen}) {
@@ -94,15 +96,19 @@ func (l *Layer) ctAcceptOne(th uint32, ho *session, hoH Handle) {
 		l.ctConnectFail(ho, hoH, ErrRefused)
 		return
 	}
+	// A server worker that cannot take the session (congested, or no
+	// room for the fifos) fails the client's connect with ALLOC, whatever
+	// the cause (ct_accept_one: app_worker_init_accepted_ct fails →
+	// ct_session_connect_notify(ss, SESSION_E_ALLOC)).
 	sw := l.pickWorker(al)
 	if sw == nil || sw.isCongested() {
 		l.stats.AcceptsRefused++
-		l.ctConnectFail(ho, hoH, ErrRefused)
+		l.ctConnectFail(ho, hoH, ErrAlloc)
 		return
 	}
 	pi, e := l.ctAllocPair(l.apps[cw.app], l.apps[al.app], th)
 	if e != ErrNone {
-		l.ctConnectFail(ho, hoH, e)
+		l.ctConnectFail(ho, hoH, ErrAlloc)
 		return
 	}
 	ss, si, ok := l.allocSession(th)
@@ -176,10 +182,13 @@ func (l *Layer) ctConnectNotify(ss *session, sh Handle) {
 	th := sh.Thread()
 	cs, ci, ok := l.allocSession(th)
 	if !ok {
+		// The client gets CONNECTED(ALLOC); the server is disconnected as
+		// if the client had closed (ct_session_force_disconnect_server): it
+		// hears DISCONNECTED and closes itself.
 		ss = l.sessionAt(sh)
 		ss.peer = InvalidHandle
 		l.ctConnectFail(l.sessionAt(hoH), hoH, ErrAlloc)
-		l.sessionClose(ss, sh, true)
+		l.closingNotify(ss, sh, false)
 		return
 	}
 	ss = l.sessionAt(sh)
@@ -262,6 +271,7 @@ func (l *Layer) ctTx(s *session, h Handle) {
 		return
 	}
 	if ps.rx.MaxDequeue() > 0 && ps.rx.SetEvent() {
+		ps.flags |= FlagRxEvt
 		l.queueAppEvent(ps, s.peer, AppEvent{Type: EventRx, Handle: s.peer})
 	}
 }

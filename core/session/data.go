@@ -69,6 +69,8 @@ func (l *Layer) Enqueue(h Handle, data []byte) (int, error) {
 	}
 	n, err := s.rx.Enqueue(data)
 	if n > 0 && s.rx.SetEvent() {
+		// RX_EVT: an RX event is pending for the app (spec §6.1).
+		s.flags |= FlagRxEvt
 		l.queueAppEvent(s, h, AppEvent{Type: EventRx, Handle: h})
 	}
 	return n, err

@@ -131,12 +131,12 @@ func (l *Layer) deliver(w *appWorker, th uint32, pe pendingEvent) {
 	mine := s.appWrk == w.index
 	switch ev.Type {
 	case EventRx:
+		// Processed, delivered or not: the RX event is no longer pending.
+		s.flags &^= FlagRxEvt
 		if !mine || s.flags&FlagRxReady == 0 {
-			s.flags |= FlagRxEvt
 			l.stats.EventsFiltered++
 			return
 		}
-		s.flags &^= FlagRxEvt
 		w.q.push(ev)
 	case EventTx, EventAccepted:
 		if !mine {
