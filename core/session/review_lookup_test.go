@@ -1116,3 +1116,59 @@ func TestReviewListenUnknownFib(t *testing.T) {
 		}
 	}
 }
+
+// TestReviewRuleAddDelErrors: §4.7 namespace-level add/del, in the order
+// of its checks: namespace, scope, protocol, the global table, and only
+// then the engine (the table-level add/del is what answers NOSUPPORT).
+func TestReviewRuleAddDelErrors(t *testing.T) {
+	for _, engine := range []Engine{EngineRuleTable, EngineNone} {
+		t.Run(engine.String(), func(t *testing.T) {
+			l, _, _ := newTestLayer(t, smallConfig(), engine)
+			v4only, _ := l.AddNamespace(NamespaceArgs{ID: "v4", SwIfIndex: InvalidIndex, IP4FibID: 0, IP6FibID: InvalidIndex})
+			noSupport := func(e Error) Error {
+				if engine == EngineNone {
+					return ErrNoSupport
+				}
+				return e
+			}
+			base := rvRule("0.0.0.0/0", 0, "10.0.0.0/8", 0, ActionDrop, rules.ScopeGlobal)
+			with := func(f func(*RuleArgs)) RuleArgs {
+				a := base
+				f(&a)
+				return a
+			}
+			cases := []struct {
+				name string
+				args RuleArgs
+				want Error
+			}{
+				{"unknown namespace", with(func(a *RuleArgs) { a.AppNs = 99; a.Rule.Scope = 9 }), ErrInvalidNS},
+				{"scope > 3", with(func(a *RuleArgs) { a.Rule.Scope = 4; a.Rule.Proto = 7 }), ErrInvalid},
+				{"protocol not TCP/UDP", with(func(a *RuleArgs) { a.Rule.Proto = 2 }), ErrInvalid},
+				{"no global table for the family", with(func(a *RuleArgs) {
+					a.AppNs = v4only
+					a.Rule.Lcl, a.Rule.Rmt = pfx("::/0"), pfx("2001:db8::/32")
+				}), ErrInvalid},
+				{"global", base, noSupport(ErrNone)},
+				{"scope 0 is global", with(func(a *RuleArgs) { a.Rule.Scope = 0; a.Rule.Rmt = pfx("10.1.0.0/16") }), noSupport(ErrNone)},
+				{"local", with(func(a *RuleArgs) { a.Rule.Scope = rules.ScopeLocal; a.Rule.Rmt = pfx("10.2.0.0/16") }), noSupport(ErrNone)},
+				{"delete of nothing", with(func(a *RuleArgs) { a.IsAdd = false; a.Rule.Rmt = pfx("10.9.0.0/16") }), noSupport(ErrNone)},
+			}
+			for _, c := range cases {
+				if err := l.RuleAddDel(c.args); !errIs(err, c.want) {
+					t.Errorf("%s: %v, want %s", c.name, err, c.want.Name())
+				}
+			}
+			if engine == EngineNone {
+				return
+			}
+			// Scope 0 went to the global table only.
+			if act := l.RuleAction(0, ProtoTCP, ip("1.1.1.1"), ip("10.1.1.1"), 1, 2); act != ActionDrop {
+				t.Errorf("scope 0 rule not global: %#x", act)
+			}
+			if act := l.LocalRuleAction(0, ProtoTCP, ip("10.1.1.1"), 2); act != ActionNone {
+				t.Errorf("scope 0 rule went local: %#x", act)
+			}
+		})
+	}
+}

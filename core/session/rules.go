@@ -2,7 +2,6 @@ package session
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -75,9 +74,6 @@ func (l *Layer) RuleAddDel(a RuleArgs) error {
 }
 
 func (l *Layer) ruleAddDel(a RuleArgs) Error {
-	if !l.rulesActive() {
-		return ErrNoSupport
-	}
 	ns := l.nsAt(a.AppNs)
 	if ns == nil {
 		return ErrInvalidNS
@@ -93,7 +89,12 @@ func (l *Layer) ruleAddDel(a RuleArgs) Error {
 	if r.Rmt.IsValid() && !r.Rmt.Addr().Is4() {
 		f = fam6
 	}
+	// The engine answers at the table-level add/del, after the namespace,
+	// scope, protocol and table checks (spec §4.1, §4.7).
 	apply := func(t *table, local bool) Error {
+		if !l.rulesActive() {
+			return ErrNoSupport
+		}
 		if t.rules == nil {
 			if !a.IsAdd {
 				return ErrNone
@@ -107,9 +108,8 @@ func (l *Layer) ruleAddDel(a RuleArgs) Error {
 			err = t.rules.g.Del(r)
 		}
 		if err != nil {
-			if errors.Is(err, rules.ErrInvalid) {
-				return ErrInvalid
-			}
+			// Every table-level failure (tag in use, bad prefixes) is
+			// VPP's INVALID.
 			return ErrInvalid
 		}
 		return ErrNone
