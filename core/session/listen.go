@@ -185,7 +185,7 @@ func (l *Layer) endpointListener(t *table, f family, ip *addr, port uint16, p Pr
 	if v, ok := l.getListenEntry(t, f, ip, port, p); ok {
 		return Handle(v)
 	}
-	if !useRules || t.rules == nil {
+	if !useRules || t.rules == nil || !l.rulesActive() {
 		return InvalidHandle
 	}
 	var zero addr

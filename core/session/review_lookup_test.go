@@ -1172,3 +1172,28 @@ func TestReviewRuleAddDelErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestReviewListenIgnoresRulesWithoutEngine: without the rule-table engine
+// every rules lookup is ALLOW (§4.1), the listen-time one (§3.6) included:
+// rules kept from an earlier enable do not make a listen ALREADY_LISTENING.
+func TestReviewListenIgnoresRulesWithoutEngine(t *testing.T) {
+	l, _ := rvLayer(t)
+	loopback(t, l, "loop0", 0, "10.0.0.1/24")
+	owner := mustAttach(t, l, AttachArgs{Name: "owner"})
+	rvListen(t, l, owner, ProtoTCP, "10.0.0.1", 8080)
+	rvAddRule(t, l, rvRule("0.0.0.0/0", 0, "10.0.0.1/32", 80, owner, rules.ScopeGlobal))
+	other := mustAttach(t, l, AttachArgs{Name: "other"})
+	la := ListenArgs{App: other, Proto: ProtoTCP, Addr: ip("10.0.0.1"), Port: 80, FibIndex: InvalidIndex}
+	if _, err := l.Listen(la); !errIs(err, ErrAlreadyListening) {
+		t.Fatalf("with the engine the redirect owns the endpoint: %v", err)
+	}
+	if err := l.Disable(); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Enable(EngineNone); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Listen(la); err != nil {
+		t.Fatalf("without an engine rules are not consulted: %v", err)
+	}
+}
