@@ -1001,3 +1001,97 @@ func TestReviewRxEvtFlag(t *testing.T) {
 		t.Fatalf("second RX: %v, flags %s", got, flags())
 	}
 }
+
+// TestReviewDeleteRequest: session_transport_delete_request behaves as the
+// delete notification, except that the transport's cleanup runs only when
+// the app has processed the transport cleanup (or at once when there is no
+// app to tell, or nothing to wait for).
+func TestReviewDeleteRequest(t *testing.T) {
+	cases := []struct {
+		name      string
+		prep      func(f *rvFixture, h Handle)
+		immediate bool   // cleanup runs inside the request
+		state     string // after the request, before the flush
+	}{
+		{"CREATED", nil, true, "freed"},
+		{"READY", func(*rvFixture, Handle) {}, false, "TRANSPORT_DELETED"},
+		{"TRANSPORT_CLOSING", func(f *rvFixture, h Handle) { _ = f.l.TransportClosing(h) }, false, "TRANSPORT_DELETED"},
+		{"already TRANSPORT_DELETED", func(f *rvFixture, h Handle) {
+			_ = f.l.TransportClosing(h)
+			_ = f.l.TransportDelete(h)
+			f.events()
+		}, true, "TRANSPORT_DELETED"},
+		{"detached", func(f *rvFixture, h Handle) {
+			_ = f.l.TransportClosing(h)
+			s := f.l.sessionAt(h)
+			s.appWrk = InvalidIndex // as session_detach_app leaves it, without the cleanup
+		}, true, "TRANSPORT_DELETED"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newRvFixture(t, smallConfig())
+			var h Handle
+			if c.prep == nil {
+				f.rp++
+				h, _ = f.l.Accept(0, f.ls, 1, conn(f.rp), false)
+			} else {
+				h = f.ready(t, 0)
+				c.prep(f, h)
+			}
+			f.tp.Calls = nil
+			if err := f.l.TransportDeleteRequest(h); err != nil {
+				t.Fatal(err)
+			}
+			if got := slices.Contains(f.tp.Ops(), "cleanup"); got != c.immediate {
+				t.Fatalf("transport cleanup inside the request: %v, want %v (%v)", got, c.immediate, f.tp.Ops())
+			}
+			if got := f.state(h); got != c.state {
+				t.Fatalf("state %s, want %s", got, c.state)
+			}
+			f.events()
+			if n := strings.Count(strings.Join(f.tp.Ops(), " "), "cleanup"); n != 1 {
+				t.Fatalf("transport cleanup ran %d times: %v", n, f.tp.Ops())
+			}
+		})
+	}
+}
+
+// TestReviewTransportCleanup: session_transport_cleanup (a transport error
+// before establishment) removes the lookup entry, cleans the transport up
+// unless it is already deleted, and frees fifos and session at once,
+// without telling the app (spec §6.7).
+func TestReviewTransportCleanup(t *testing.T) {
+	for _, deleted := range []bool{false, true} {
+		f := newRvFixture(t, smallConfig())
+		f.rp++
+		c := conn(f.rp)
+		h, _ := f.l.Accept(0, f.ls, 1, c, false)
+		_ = f.l.AcceptNotify(h)
+		if deleted {
+			_ = f.l.TransportDelete(h) // ACCEPTING: TRANSPORT_DELETED, cleanup(T) queued
+		}
+		f.tp.Calls = nil
+		if err := f.l.TransportCleanup(h); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := f.l.Session(h); ok {
+			t.Fatalf("deleted=%v: the session should be freed at once", deleted)
+		}
+		want := []string{"cleanup"}
+		if deleted {
+			want = nil
+		}
+		if ops := f.tp.Ops(); !slices.Equal(ops, want) {
+			t.Fatalf("deleted=%v: transport calls %v, want %v", deleted, ops, want)
+		}
+		if r := f.l.Lookup(0, 0, ProtoTCP, c.Local.Addr(), c.Remote.Addr(), c.Local.Port(), c.Remote.Port()); r.Kind == LookupSession {
+			t.Fatalf("deleted=%v: the lookup entry survived", deleted)
+		}
+		if got := f.events(); slices.Contains(got, "CLEANUP(session)") || slices.Contains(got, "CLEANUP(transport)") {
+			t.Fatalf("deleted=%v: the app was told: %v", deleted, got)
+		}
+		if k := f.l.LeakCheck(); k.Sessions != 0 || k.Fifos != 0 || k.AppEvents != 0 {
+			t.Fatalf("leaks: %+v", k)
+		}
+	}
+}
