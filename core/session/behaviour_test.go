@@ -598,8 +598,10 @@ func TestWorkers(t *testing.T) {
 }
 
 // TestCutThroughClientGone: a client that detaches while its cut-through
-// accept is pending leaves the server a session that is reset as soon as
-// the server accepts it; everything is freed once the server closes.
+// accept is pending leaves the server a session that is disconnected (a
+// closing notification, as VPP's ct_session_force_disconnect_server sends)
+// as soon as the server accepts it; everything is freed once the server
+// closes.
 func TestCutThroughClientGone(t *testing.T) {
 	l, _, _ := newTestLayer(t, smallConfig(), EngineRuleTable)
 	srv := mustAttach(t, l, AttachArgs{Name: "srv", Flags: AppUseLocalScope})
@@ -622,8 +624,8 @@ func TestCutThroughClientGone(t *testing.T) {
 		t.Fatal(err)
 	}
 	l.PollAll(0, 5)
-	if _, ok := hasEvent(drain(queueOf(t, l, srv)), EventReset); !ok {
-		t.Fatal("the server should see the client's departure as a reset")
+	if _, ok := hasEvent(drain(queueOf(t, l, srv)), EventDisconnected); !ok {
+		t.Fatal("the server should see the client's departure as a disconnect")
 	}
 	if err := l.Close(srv, acc.Handle); err != nil {
 		t.Fatal(err)

@@ -80,6 +80,12 @@ func (l *Layer) connect(a ConnectArgs) (Handle, Error) {
 	if w.isCongested() {
 		return InvalidHandle, ErrRefused
 	}
+	if !l.fibExists(f, fib) {
+		// A default-namespace app may name any fib index; in one that
+		// does not exist there is no route to anywhere (and no table to
+		// create a half-open entry in).
+		return InvalidHandle, ErrNoRoute
+	}
 	return l.openVC(app, w, ns, f, fib, rmt, rport, a)
 }
 
@@ -91,7 +97,12 @@ func (l *Layer) ctTryConnect(app *application, w *appWorker, ns *namespace, f fa
 	case LocalFiltered:
 		return InvalidHandle, ErrFiltered
 	case LocalListener:
-		return l.ctConnect(app, w, r.Handle, f, rmt, rport, ctx)
+		// A listener of the connecting app itself (a generic proxy's, or
+		// any other) is skipped: the connect goes on to the global step,
+		// as ct_session_connect breaks the loop.
+		if al := l.alOfListenSession(r.Handle); al == nil || al.app != app.index {
+			return l.ctConnect(app, w, r.Handle, f, rmt, rport, ctx)
+		}
 	case LocalProxy:
 		if r.App != app.index {
 			if pa := l.appAt(r.App); pa != nil {
@@ -112,7 +123,9 @@ func (l *Layer) ctTryConnect(app *application, w *appWorker, ns *namespace, f fa
 	}
 	if gt := l.lookupTable(f, fib); gt != nil {
 		if lh := l.listenerWildcard(gt, f, rmt, rport, p, true); lh != InvalidHandle {
-			if al := l.alOfListenSession(lh); al != nil && !(al.app == app.index && al.proxy) {
+			// Never to the app's own listener (VPP checks the app, not
+			// only its proxy listeners).
+			if al := l.alOfListenSession(lh); al != nil && al.app != app.index {
 				return l.ctConnect(app, w, lh, f, rmt, rport, ctx)
 			}
 		}

@@ -53,15 +53,9 @@ func (l *Layer) ctConnect(app *application, w *appWorker, lh Handle, f family, r
 	if ls := l.sessionAt(lh); ls != nil {
 		ho.fib = ls.fib
 	}
-	// A client port, so that cut-through 5-tuples are distinct and their
-	// use is visible in the port table.
-	port, e := l.allocLocalPort(&ho.lcl, rmt, rport, ho.fib, ProtoCT, f == fam4)
-	if e != ErrNone {
-		l.freeSessionRecord(th, hi)
-		return InvalidHandle, e
-	}
-	ho = l.sessionAt(h)
-	ho.lport, ho.ownsPort = port, true
+	// No local port: like VPP's ct_connect (lcl_port 0), a cut-through
+	// half-open takes no local endpoint; CT sessions are never looked up
+	// by 5-tuple, so nothing needs them distinct.
 	ho.hoSlot = w.addHalfOpen(h)
 	// Program the accept on a worker, round robin (thread 0 without
 	// workers). VPP counts the connect before choosing
@@ -173,10 +167,11 @@ func (l *Layer) ctConnectNotify(ss *session, sh Handle) {
 		cw = l.wrkAt(ho.appWrk)
 	}
 	if cw == nil {
-		// The client went away while the accept was pending: to the server
-		// this is a connection reset by the peer.
+		// The client went away while the accept was pending: the server
+		// is told the peer is closing (ct_session_force_disconnect_server
+		// sends a closing notification), and closes its side itself.
 		ss.peer = InvalidHandle
-		l.closingNotify(ss, sh, true)
+		l.closingNotify(ss, sh, false)
 		return
 	}
 	th := sh.Thread()
@@ -205,10 +200,6 @@ func (l *Layer) ctConnectNotify(ss *session, sh Handle) {
 	l.setState(th, cs, StateConnecting)
 	l.setState(th, cs, StateReady)
 	cs.peer, ss.peer = sh, ch
-	if ho.ownsPort {
-		ho.ownsPort = false
-		cs.ownsPort = true
-	}
 	cw.nSessions++
 	l.stats.Established++
 	ctx := ho.opaque

@@ -809,7 +809,7 @@ func TestReviewConnectScope(t *testing.T) {
 	)
 	type row struct {
 		name   string
-		client string // attach flags of the client, by name below
+		client string // attach flags of the client, by name below; "self": the server near
 		remote string
 		want   Error
 		via    string
@@ -828,6 +828,11 @@ func TestReviewConnectScope(t *testing.T) {
 		{"local egress drop beats a local listener", "both", "127.0.0.1:82", ErrFiltered, ""},
 		{"local egress drop, non-local destination", "local", "10.9.9.9:80", ErrFiltered, ""},
 		{"local egress drop does not apply to global-only apps", "global", "10.9.9.9:80", ErrNone, viaTP},
+		// ct_session_connect never connects an app to its own listener,
+		// proxy or not: a local hit goes on to the global step, and an own
+		// global listener means LOCAL_CONNECT (the transport).
+		{"own local listener skipped: loopback has no route", "self", "127.0.0.1:80", ErrNoRoute, ""},
+		{"own global listener skipped: transport", "self", "10.0.0.1:82", ErrNone, viaTP},
 	}
 	for _, r := range rows {
 		t.Run(r.name, func(t *testing.T) {
@@ -862,7 +867,10 @@ func TestReviewConnectScope(t *testing.T) {
 				rvAddRule(t, l, rr)
 			}
 			flags := map[string]AppFlags{"local": AppUseLocalScope, "global": AppUseGlobalScope, "both": AppUseLocalAndScope}
-			cli := mustAttach(t, l, AttachArgs{Name: "cli", Namespace: "c", Flags: flags[r.client]})
+			cli := near
+			if r.client != "self" {
+				cli = mustAttach(t, l, AttachArgs{Name: "cli", Namespace: "c", Flags: flags[r.client]})
+			}
 			n, ct := len(tcp.Calls), l.Stats().CTConnects
 			h, err := l.Connect(ConnectArgs{App: cli, Proto: ProtoTCP, Remote: ap(r.remote), FibIndex: InvalidIndex})
 			if !errIs(err, r.want) {
@@ -1109,6 +1117,37 @@ func TestReviewListenUnknownFib(t *testing.T) {
 			_, err := l.Listen(ListenArgs{App: app, Proto: ProtoTCP, Addr: ip(addr), Port: 80, FibIndex: fib})
 			if !errIs(err, ErrInvalidNS) {
 				t.Errorf("listen %s in fib %d: %v, want INVALID_NS", addr, fib, err)
+			}
+		}
+		if _, ok := l.TableNamespaces(false, fib); ok {
+			t.Errorf("a session table was created for fib %d", fib)
+		}
+	}
+}
+
+// TestReviewConnectUnknownFib: a default-namespace app that names a fib
+// index with no table connects nowhere: NOROUTE before the transport is
+// called, with no port taken and no table created.
+func TestReviewConnectUnknownFib(t *testing.T) {
+	l, tcp := rvLayer(t)
+	app := mustAttach(t, l, AttachArgs{Name: "a"})
+	for _, fib := range []uint32{3, 1 << 30} {
+		for _, c := range []struct{ rmt, lcl string }{
+			{"10.0.0.1:80", ""}, {"[2001:db8::1]:80", ""},
+			{"10.0.0.1:80", "10.0.0.5:0"}, {"[2001:db8::1]:80", "[2001:db8::5]:0"}, // explicit source
+		} {
+			rmt := c.rmt
+			a := ConnectArgs{App: app, Proto: ProtoTCP, Remote: ap(rmt), FibIndex: fib}
+			if c.lcl != "" {
+				a.Local = ap(c.lcl)
+			}
+			n, ports := len(tcp.Calls), l.PortsInUse()
+			h, err := l.Connect(a)
+			if !errIs(err, ErrNoRoute) || h != InvalidHandle {
+				t.Errorf("connect to %s in fib %d: %v %v, want NOROUTE", rmt, fib, h, err)
+			}
+			if len(tcp.Calls) != n || l.PortsInUse() != ports {
+				t.Errorf("connect to %s in fib %d reached the transport or took a port", rmt, fib)
 			}
 		}
 		if _, ok := l.TableNamespaces(false, fib); ok {
