@@ -58,13 +58,7 @@ func TestReviewOOOAdd(t *testing.T) {
 	for _, base := range reviewBases {
 		for _, r := range rows {
 			t.Run(fmt.Sprintf("%s@%d", r.name, base), func(t *testing.T) {
-				f := mustNew(t, 64)
-				if err := f.InitPointers(base, base); err != nil {
-					t.Fatal(err)
-				}
-				for _, w := range r.before {
-					mustEnqAt(t, f, w[0], make([]byte, w[1]))
-				}
+				f := reviewFifoWithOOO(t, base, r.before)
 				mustEnqAt(t, f, r.add[0], make([]byte, r.add[1]))
 				if got := rel(f.AppendOOO(nil), base); !slices.Equal(got, r.want) {
 					t.Errorf("segments %v, want %v", got, r.want)
@@ -106,13 +100,7 @@ func TestReviewCollect(t *testing.T) {
 	for _, base := range reviewBases {
 		for _, r := range rows {
 			t.Run(fmt.Sprintf("%s@%d", r.name, base), func(t *testing.T) {
-				f := mustNew(t, 64)
-				if err := f.InitPointers(base, base); err != nil {
-					t.Fatal(err)
-				}
-				for _, w := range r.ooo {
-					mustEnqAt(t, f, w[0], make([]byte, w[1]))
-				}
+				f := reviewFifoWithOOO(t, base, r.ooo)
 				mustEnq(t, f, make([]byte, r.enq), r.want)
 				var left []uint32
 				for _, s := range f.AppendOOO(nil) {
@@ -379,4 +367,18 @@ func TestReviewPairAllOrNothing(t *testing.T) {
 	if _, err := s.AllocFifo(s.MaxFifoSize(), KindRx); err != nil {
 		t.Fatalf("exactly the max fifo size: %v", err)
 	}
+}
+
+// reviewFifoWithOOO returns a 64-byte fifo whose head and tail start at base,
+// holding the out-of-order writes segs ({offset from the tail, length}).
+func reviewFifoWithOOO(t *testing.T, base uint32, segs [][2]uint32) *Fifo {
+	t.Helper()
+	f := mustNew(t, 64)
+	if err := f.InitPointers(base, base); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range segs {
+		mustEnqAt(t, f, w[0], make([]byte, w[1]))
+	}
+	return f
 }

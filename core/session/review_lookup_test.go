@@ -744,10 +744,7 @@ func TestReviewNamespaceDelete(t *testing.T) {
 // and a new one starts without rules.
 func TestReviewTableRefcount(t *testing.T) {
 	l, _ := rvLayer(t)
-	if err := l.AddIPTable(false, 5); err != nil {
-		t.Fatal(err)
-	}
-	fib5, _ := l.FibIndex(false, 5)
+	fib5 := rvAddIPv4Table(t, l, 5)
 	if _, ok := l.TableNamespaces(false, fib5); ok {
 		t.Fatal("no table before anything uses fib 5")
 	}
@@ -1079,10 +1076,7 @@ func TestReviewListenHandles(t *testing.T) {
 // under it and be reused for another table id.
 func TestReviewNamespaceLocksFib(t *testing.T) {
 	l, _ := rvLayer(t)
-	if err := l.AddIPTable(false, 5); err != nil {
-		t.Fatal(err)
-	}
-	fib5, _ := l.FibIndex(false, 5)
+	fib5 := rvAddIPv4Table(t, l, 5)
 	if _, err := l.AddNamespace(NamespaceArgs{ID: "n", SwIfIndex: InvalidIndex, IP4FibID: 5, IP6FibID: InvalidIndex}); err != nil {
 		t.Fatal(err)
 	}
@@ -1235,4 +1229,14 @@ func TestReviewListenIgnoresRulesWithoutEngine(t *testing.T) {
 	if _, err := l.Listen(la); err != nil {
 		t.Fatalf("without an engine rules are not consulted: %v", err)
 	}
+}
+
+// rvAddIPv4Table adds the IPv4 table with id and returns its fib index.
+func rvAddIPv4Table(t *testing.T, l *Layer, id uint32) uint32 {
+	t.Helper()
+	if err := l.AddIPTable(false, id); err != nil {
+		t.Fatal(err)
+	}
+	fib, _ := l.FibIndex(false, id)
+	return fib
 }
