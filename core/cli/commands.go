@@ -63,6 +63,49 @@ func lookupCommand(toks []token) (*command, int) {
 	return nil, deepest
 }
 
+// resolvePath expands the leading words of toks that abbreviate command
+// words, as VPP's vlib_cli_sub_command_match does: at each level a word
+// selects the command word it equals, else the only one it prefixes
+// (case-sensitive); a word two command words share, or none, ends the
+// path, and the words after it are the command's arguments, untouched.
+// It returns toks itself when nothing was expanded.
+func resolvePath(toks []token) []token {
+	out := toks
+	words := make([]string, 0, 4)
+	for i, t := range toks {
+		next := continuations(words)
+		w, ok := matchWord(next, t.text)
+		if !ok {
+			break
+		}
+		if w != t.text {
+			if &out[0] == &toks[0] {
+				out = slices.Clone(toks)
+			}
+			out[i].text = w
+		}
+		words = append(words, w)
+	}
+	return out
+}
+
+// matchWord returns the command word of cands that word selects.
+func matchWord(cands []string, word string) (string, bool) {
+	found := ""
+	for _, c := range cands {
+		if c == word {
+			return c, true
+		}
+		if word != "" && strings.HasPrefix(c, word) {
+			if found != "" {
+				return "", false
+			}
+			found = c
+		}
+	}
+	return found, found != ""
+}
+
 // continuations returns the words that may follow the given words in the
 // command table, sorted.
 func continuations(words []string) []string {

@@ -15,7 +15,9 @@
 //     into the line.
 //  2. The command table (VPP commands and sessionlab's, each with VPP-style
 //     short help) selects the command with the longest path of leading
-//     words. A word no path continues is VPP's "unknown input `word'".
+//     words; as in VPP, a command word may be abbreviated to a prefix no
+//     other word at its level shares (`sh sess verbose`). A word no path
+//     continues is VPP's "unknown input `word'".
 //  3. The command's parser reads its arguments as VPP's unformat loops do
 //     (keywords in any order, each followed by its value) with a scanner
 //     whose every error names the offending word and what was expected, and

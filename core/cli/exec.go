@@ -93,6 +93,7 @@ func (x *Executor) Exec(line string) *Result {
 		r.empty = true
 		return r
 	}
+	toks = resolvePath(toks)
 	cmd, n := lookupCommand(toks)
 	if cmd == nil {
 		r.Err = commandError(toks, n, len(line))

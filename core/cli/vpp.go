@@ -25,8 +25,8 @@ func vppCommands() []*command {
 			help: "app ns add|del id <id> [secret <n>] [sw_if_index <n> | if <name>] [ip4-fib-id <n>] [ip6-fib-id <n>] [sock-name <name>]",
 			doc:  "Add (or update) or delete an application namespace.",
 			run:  cmdAppNs},
-		{path: []string{"show", "app", "ns"}, needEnabled: true, help: "show app ns [id <id>]",
-			doc: "List the application namespaces, or show one with its local (cut-through) listeners.",
+		{path: []string{"show", "app", "ns"}, needEnabled: true, help: "show app ns [id <id> [api-clients]]",
+			doc: "List the application namespaces, or show one with its local (cut-through) listeners, or its app socket.",
 			run: cmdShowAppNs},
 		{path: []string{"session", "rule"}, needEnabled: true,
 			help: "session rule add|del [appns <id>] proto tcp|udp <lcl-ip/plen> <lcl-port> <rmt-ip/plen> <rmt-port> action <n|drop|allow> [tag <tag>] [scope global|local|all]",
@@ -197,6 +197,7 @@ func cmdAppNs(x *Executor, s *scanner, r *Result) *Error {
 
 func cmdShowAppNs(x *Executor, s *scanner, r *Result) *Error {
 	var id *token
+	api := false
 	for !s.done() {
 		switch {
 		case s.accept("id"):
@@ -205,9 +206,14 @@ func cmdShowAppNs(x *Executor, s *scanner, r *Result) *Error {
 				return err
 			}
 			id = &t
+		case s.accept("api-clients"):
+			api = true
 		default:
 			return s.unknown()
 		}
+	}
+	if api {
+		return showAppNsAPI(x, id, s.end, r)
 	}
 	if id == nil {
 		tb := &table{header: []string{"Index", "Secret", "Interface", "Id", "Socket"}}
@@ -269,6 +275,27 @@ func cmdShowAppNs(x *Executor, s *scanner, r *Result) *Error {
 		}
 	}
 	r.Data = map[string]any{"namespace": x.nsJSON(n), "local_listeners": locals}
+	return nil
+}
+
+// showAppNsAPI is `show app ns id <id> api-clients`: VPP prints the
+// namespace's socket, then its connected app sockets, of which sessionlab
+// has none (applications attach in process).
+func showAppNsAPI(x *Executor, id *token, end int, r *Result) *Error {
+	if id == nil {
+		// VPP's own sentence, as a CLI_E_MISSING error.
+		return &Error{Name: NameMissing, Msg: "must specify a table for api (id <id>)", Col: end}
+	}
+	if _, err := x.nsByID(*id); err != nil {
+		return err
+	}
+	n, _ := x.l.Namespace(id.text)
+	sock := n.SockName
+	if sock == "" {
+		sock = "-"
+	}
+	r.printf("socket: %s\n", sock)
+	r.Data = map[string]any{"namespace": x.nsJSON(n), "api_clients": []any{}}
 	return nil
 }
 
