@@ -379,24 +379,21 @@ func (e *engine[K]) leafRemove(r ref, id int32) ref {
 
 // Cut nodes.
 
-func (e *engine[K]) newD() ref {
-	if k := len(e.dfree); k > 0 {
-		i := e.dfree[k-1]
-		e.dfree = e.dfree[:k-1]
-		return i
-	}
-	e.dn = append(e.dn, dnode[K]{})
-	return ref(len(e.dn) - 1)
-}
+func (e *engine[K]) newD() ref { return newNode(&e.dn, &e.dfree) }
 
-func (e *engine[K]) newO() ref {
-	if k := len(e.ofree); k > 0 {
-		i := e.ofree[k-1]
-		e.ofree = e.ofree[:k-1]
+func (e *engine[K]) newO() ref { return newNode(&e.on, &e.ofree) }
+
+// newNode takes a node index from the free list (last freed first) or
+// appends a zero node to the pool.
+func newNode[N any](pool *[]N, free *[]ref) ref {
+	if k := len(*free); k > 0 {
+		i := (*free)[k-1]
+		*free = (*free)[:k-1]
 		return i
 	}
-	e.on = append(e.on, onode[K]{})
-	return ref(len(e.on) - 1)
+	var zero N
+	*pool = append(*pool, zero)
+	return ref(len(*pool) - 1)
 }
 
 // counts returns pointers to a cut's rule count, its count when built and

@@ -234,18 +234,8 @@ func (e *engine[K]) buildCut(c cut, ids []int32, pop []kpt, depth int) (ref, flo
 		r = i | tagOther
 		nd := &e.on[i]
 		*nd = onode[K]{min: min, kind: c.kind, off: c.off, pmask: e.maskOf(c.off), n: int32(len(ids)), built: int32(len(ids))}
-		parts := map[K][]int32{}
-		var order []K
-		for _, id := range ids {
-			if k, ok := e.hashKey(nd, &e.recs[id].b); ok {
-				if parts[k] == nil {
-					order = append(order, k)
-				}
-				parts[k] = append(parts[k], id)
-			} else {
-				stay = append(stay, id)
-			}
-		}
+		parts, order, unplaced := partition(ids, func(id int32) (K, bool) { return e.hashKey(nd, &e.recs[id].b) })
+		stay = append(stay, unplaced...)
 		pp := map[K][]kpt{}
 		dim := int(c.kind - kRmtHash)
 		for _, p := range pop {
@@ -270,18 +260,11 @@ func (e *engine[K]) buildCut(c cut, ids []int32, pop []kpt, depth int) (ref, flo
 		if c.kind == kRport {
 			nd.sh = 16
 		}
-		parts := map[uint16][]int32{}
-		var order []uint16
-		for _, id := range ids {
-			if p := portKey(c.kind, &e.recs[id].b); p != 0 {
-				if parts[p] == nil {
-					order = append(order, p)
-				}
-				parts[p] = append(parts[p], id)
-			} else {
-				stay = append(stay, id)
-			}
-		}
+		parts, order, unplaced := partition(ids, func(id int32) (uint16, bool) {
+			p := portKey(c.kind, &e.recs[id].b)
+			return p, p != 0
+		})
+		stay = append(stay, unplaced...)
 		pp := map[uint16][]kpt{}
 		dim := int(c.kind - kRport)
 		for _, p := range pop {
@@ -496,4 +479,23 @@ func evalHash(items []citem, pts []u128, l uint8, n int) cut {
 		return cut{cost: math.Inf(1), stay: n}
 	}
 	return cut{off: l, cost: costHash + est(n-k) + kids, stay: n - k}
+}
+
+// partition groups rules by the key of the kid a cut sends them to, keys in
+// first-seen order (so builds are deterministic), and returns the rules the
+// cut cannot place (no key) as the stay.
+func partition[T comparable](ids []int32, keyOf func(int32) (T, bool)) (parts map[T][]int32, order []T, stay []int32) {
+	parts = map[T][]int32{}
+	for _, id := range ids {
+		k, ok := keyOf(id)
+		if !ok {
+			stay = append(stay, id)
+			continue
+		}
+		if parts[k] == nil {
+			order = append(order, k)
+		}
+		parts[k] = append(parts[k], id)
+	}
+	return parts, order, stay
 }
