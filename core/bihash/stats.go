@@ -153,11 +153,13 @@ func (t *Table[K]) snapshot(i uint64, buf []slotPair[K], withFree bool) (uint64,
 // add and delete. As in VPP's foreach (spec §2.9), the walk sees fn's own
 // changes: after a call that changed the bucket it re-reads the bucket and
 // goes on from the next slot, so a pair fn deleted is not visited, a pair fn
-// added in a later slot is, and a bucket fn emptied is left. A pair present
-// for the whole walk, in a bucket nobody splits meanwhile, is visited
-// exactly once.
+// added in a later slot is, and a bucket fn emptied is left. A split (by fn
+// or by another writer) moves the pairs to other pages, where slot numbers
+// no longer name the same places, so the walk then finishes the bucket from
+// the copy it took before. A pair present for the whole walk is therefore
+// visited exactly once, whatever other writers do meanwhile.
 func (t *Table[K]) Walk(fn func(key K, value uint64) bool) {
-	var buf []slotPair[K]
+	var buf, spare []slotPair[K]
 	for i := range t.nbuckets {
 		var w uint64
 		w, buf = t.snapshot(i, buf, false)
@@ -169,12 +171,25 @@ func (t *Table[K]) Walk(fn func(key K, value uint64) bool) {
 			if atomic.LoadUint64(t.bucketPtr(i)) == w {
 				continue
 			}
-			// fn (or another writer) changed the bucket: continue with
-			// what it holds now, after the slot just visited.
-			w, buf = t.snapshot(i, buf, false)
+			// The bucket changed: continue with what it holds now, after
+			// the slot just visited, unless its pages moved.
+			nw, now := t.snapshot(i, spare, false)
+			if !isEmpty[K](nw) && !samePages(w, nw) {
+				spare = now
+				continue
+			}
+			buf, spare = now, buf
+			w = nw
 			k = slotsUpTo(buf, e.slot) - 1
 		}
 	}
+}
+
+// samePages reports whether bucket words a and b describe the same pages
+// (offset, size and search mode), so that a slot number means the same
+// place in both.
+func samePages(a, b uint64) bool {
+	return wordOffset(a) == wordOffset(b) && wordLog2(a) == wordLog2(b) && wordLinear(a) == wordLinear(b)
 }
 
 // slotsUpTo returns how many entries of buf (ascending slots) have a slot
