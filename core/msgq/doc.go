@@ -34,9 +34,25 @@
 //     avoids the byte encoding and parks blocked goroutines on condition
 //     variables, the way channels do.
 //
+// MsgQ is VPP's svm_msg_q itself, with its own, locked algorithm: a queue of
+// 8-byte descriptors {ring, element} plus rings of fixed-size elements (an io
+// ring and a ctrl ring in VPP), in one block of memory laid out with offsets
+// only (InitMsgQ in the creator, AttachMsgQ in the others). Producers
+// serialize on a lock word in that memory: lock, allocate an element in a ring
+// (AllocMsg, AllocMsgWRing or LockAndAllocMsgWRing: svm_msg_q_alloc_msg,
+// _alloc_msg_w_ring, _lock_and_alloc_msg_w_ring), fill it (MsgData: _msg_data),
+// enqueue its descriptor and unlock (AddAndUnlock: _add_and_unlock; Add is
+// _add). The single consumer takes descriptors with Sub (_sub) and returns
+// the elements with FreeMsg (_free_msg), in allocation order. Non-blocking
+// producers get ErrLockBusy or ErrFull (VPP's −1 and −2); blocking ones sleep
+// on futex words that are signalled when the queue goes empty→non-empty or the
+// queue or a ring goes full→not-full, where VPP signals its condvar.
+//
 // VPP couples an io ring and a ctrl ring under one queue of descriptors and a
-// mutex; here each ring is its own queue (use two: io events and control
-// messages), which keeps the producers lock-free. VPP's session node drains
-// control messages before io events anyway, so the per-ring order is the
-// order that matters; see docs/fifo.md.
+// mutex, which MsgQ reproduces. The session layer's own worker and app event
+// queues (core/session) use Queue[T] instead, Ring being the shared-memory
+// form of the same design: each ring is its own queue (use two: io events and
+// control messages), which keeps the producers lock-free. VPP's session node drains control messages before io
+// events anyway, so the per-ring order is the order that matters; see
+// docs/fifo.md.
 package msgq

@@ -13,5 +13,7 @@ func TestInlining(t *testing.T) {
 	inlinetest.Check(t,
 		"(*Ring).slot", "(*Ring).ready", "(*Ring).peek", "(*Ring).Len",
 		"(*Ring).wakeProducers", "(*Ring).wakeConsumer", "slotStride",
+		"(*MsgQ).MsgData", "(*MsgQ).IsFull", "(*MsgQ).IsEmpty", "(*MsgQ).TryLock",
+		"(*mqRing).alloc", "(*mqRing).full",
 	)
 }
