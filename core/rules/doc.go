@@ -54,6 +54,20 @@
 // commands with [ParseCommand]/[ParseShowCommand] and prints listings with
 // [FormatRule] and [TransportTable.WriteListing].
 //
+// # SDL
+//
+// [SDL] models VPP's other rules engine, the session deny list
+// (session_sdl.c, spec §4.9), as a table type of its own for the global
+// session tables: rules are remote prefixes only (with an action and an
+// optional tag, unique across both families), held as routes of a private
+// FIB, and a lookup is a longest-prefix match on the remote address
+// ([SDL.Lookup], [SDL.Lookup4]) that answers the rule's action or
+// ActionNone. An add of a prefix that has a route fails ([ErrSDLIPInUse];
+// it never replaces), and so does any add or delete of the routes every VPP
+// FIB table starts with (0/0 and the other specials); a delete of an unknown
+// tag or prefix fails with [ErrSDLNoRoute]. Lookups probe one hash table
+// per prefix length in use, longest first.
+//
 // # Concurrency
 //
 // Lookups may run concurrently with each other (counters are atomic), but not
