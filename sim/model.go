@@ -129,7 +129,7 @@ func newModel(p *scenario.Resolved, seed uint64, cm cost.Model, live bool, recor
 	case config.EngineRuleTable:
 		eng = session.EngineRuleTable
 	case config.EngineSDL:
-		return nil, s.Errorf("startup_conf", "the sdl rules engine is not modelled; use `enable rt-backend rule-table`")
+		eng = session.EngineSDL
 	default:
 		eng = session.Engine(f.Session.Engine.Value)
 	}

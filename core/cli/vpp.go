@@ -36,6 +36,10 @@ func vppCommands() []*command {
 			help: "show session rules [proto tcp|udp] [appns <id>] [scope global|local] [<lcl-ip/plen> <lcl-port> <rmt-ip/plen> <rmt-port>]",
 			doc:  "List a namespace's rules tables, or show the rule that matches a 5-tuple.",
 			run:  cmdShowSessionRules},
+		{path: []string{"show", "session", "sdl"}, needEnabled: true,
+			help: "show session sdl [appns <id>] [<rmt-ip>]",
+			doc:  "List the SDL rules of a namespace's global tables, or show the action a remote address gets.",
+			run:  cmdShowSessionSDL},
 		{path: []string{"show", "session"}, needEnabled: true,
 			help: "show session [verbose [<n>]] [thread <n> [index <n>]] [state <state>] [proto tcp|udp|ct] [listeners tcp|udp] [states] [protos]",
 			doc:  "Show sessions per thread (with verbose: one line per session; with filters: the matching ones).",
@@ -412,11 +416,17 @@ func cmdSessionRule(x *Executor, s *scanner, r *Result) *Error {
 // ruleFailure says why the session layer refused a rule, as far as the
 // CLI can tell (the layer answers every refusal with SESSION_E_INVALID).
 func (x *Executor) ruleFailure(rl rules.Rule, isAdd bool, ns uint32) string {
-	if on, e := x.l.Enabled(); on && e != session.EngineRuleTable {
+	if on, e := x.l.Enabled(); on && e != session.EngineRuleTable && e != session.EngineSDL {
 		return fmt.Sprintf("the %s engine has no rule tables: enable with `session enable rt-backend rule-table`", e)
 	}
 	if isAdd && rl.Tag != "" {
 		for _, t := range x.l.RuleTables() {
+			if t.SDL != nil {
+				if sdlHasTag(t.SDL, rl.Tag) {
+					return fmt.Sprintf("tag '%s' already in use", rl.Tag)
+				}
+				continue
+			}
 			if t.Local != (rl.Scope == rules.ScopeLocal) && !(rl.Scope == rules.ScopeAll) {
 				continue
 			}
@@ -600,6 +610,102 @@ func cmdShowSessionRules(x *Executor, s *scanner, r *Result) *Error {
 		}
 	}
 	r.Data = map[string]any{"appns": ns.ID, "tables": out}
+	return nil
+}
+
+// sdlHasTag reports whether an SDL table holds a rule tagged tag.
+func sdlHasTag(t *rules.SDL, tag string) bool {
+	found := false
+	for _, ip4 := range []bool{true, false} {
+		t.Walk(ip4, func(r rules.Rule) bool {
+			found = r.Tag == tag
+			return !found
+		})
+		if found {
+			return true
+		}
+	}
+	return false
+}
+
+// SDLRuleJSON is an SDL rule in `show session sdl --json`.
+type SDLRuleJSON struct {
+	// Rmt is the normalised remote prefix ("1.2.0.0/16").
+	Rmt string `json:"rmt"`
+	// Action is "drop", "allow", "app:N" or "none".
+	Action string `json:"action"`
+	// Tag is the rule's tag ("" for none).
+	Tag string `json:"tag"`
+}
+
+// cmdShowSessionSDL lists a namespace's SDL rules as VPP's
+// `show session sdl` does ("IP4 rules", the rules, "IP6 rules", the rules),
+// or with an address, the action a lookup of it returns.
+func cmdShowSessionSDL(x *Executor, s *scanner, r *Result) *Error {
+	var nsTok *token
+	var rmt netip.Addr
+	for !s.done() {
+		switch {
+		case s.accept("appns"):
+			t, e := s.next("namespace id")
+			if e != nil {
+				return e
+			}
+			nsTok = &t
+		default:
+			a, e := s.addr("remote address")
+			if e != nil {
+				return e
+			}
+			rmt = a
+		}
+	}
+	nsID := session.DefaultNamespace
+	if nsTok != nil {
+		if _, err := x.nsByID(*nsTok); err != nil {
+			return err
+		}
+		nsID = nsTok.text
+	}
+	ns, ok := x.l.Namespace(nsID)
+	if !ok {
+		return errSession(session.ErrInvalidNS, fmt.Sprintf("unknown namespace '%s'", nsID))
+	}
+	var tabs [2]*rules.SDL
+	for _, t := range x.l.RuleTables() {
+		for f := range 2 {
+			if !t.Local && t.IP6 == (f == 1) && t.FibIndex == ns.FibIndex[f] {
+				tabs[f] = t.SDL
+			}
+		}
+	}
+	if rmt.IsValid() {
+		f := 0
+		if !rmt.Is4() {
+			f = 1
+		}
+		act := rules.ActionNone
+		if tabs[f] != nil {
+			act = tabs[f].Lookup(rmt)
+		}
+		r.printf("%s action: %d\n", rmt, int32(uint32(act)))
+		r.Data = map[string]any{"appns": ns.ID, "rmt": rmt.String(), "action": act.String()}
+		return nil
+	}
+	out := map[string][]SDLRuleJSON{"ip4": {}, "ip6": {}}
+	for f, name := range []string{"IP4", "IP6"} {
+		r.printf("%s rules\n", name)
+		if tabs[f] == nil {
+			continue
+		}
+		key := strings.ToLower(name)
+		tabs[f].Walk(f == 0, func(rl rules.Rule) bool {
+			r.println(rules.FormatSDL(rl))
+			out[key] = append(out[key], SDLRuleJSON{Rmt: rl.Rmt.Masked().String(), Action: rl.Action.String(), Tag: rl.Tag})
+			return true
+		})
+	}
+	r.Data = map[string]any{"appns": ns.ID, "rules": out}
 	return nil
 }
 

@@ -238,7 +238,7 @@ func TestEngineGating(t *testing.T) {
 		t.Fatalf("rules must be ignored without an engine: %+v", got)
 	}
 	if err := l.Enable(EngineSDL); err == nil {
-		t.Fatal("sdl is not modelled")
+		t.Fatal("switching to the sdl engine needs a disable first")
 	}
 	if _, err := New(Options{Config: smallConfig()}); err != nil {
 		t.Fatal(err)

@@ -21,8 +21,9 @@ const (
 	// EngineNone enables the layer without any rules engine: rule adds
 	// fail with ErrNoSupport and lookups ignore rules.
 	EngineNone Engine = 2
-	// EngineSDL is VPP's "session deny list" engine. sessionlab does not
-	// model it; enabling it fails with ErrNoSupport.
+	// EngineSDL is VPP's "session deny list" engine (core/rules' SDL):
+	// remote-prefix rules in the global tables only, looked up by longest
+	// prefix; local-scope rules are skipped.
 	EngineSDL Engine = 3
 )
 
@@ -278,9 +279,7 @@ func (l *Layer) Enable(e Engine) error {
 	switch e {
 	case EngineDisable:
 		return l.Disable()
-	case EngineSDL:
-		return fmt.Errorf("session: the sdl rules engine is not modelled: %w", ErrNoSupport)
-	case EngineRuleTable, EngineNone:
+	case EngineRuleTable, EngineNone, EngineSDL:
 	default:
 		return fmt.Errorf("session: unknown rules engine %d: %w", e, ErrInvalid)
 	}
@@ -314,12 +313,17 @@ func (l *Layer) Enable(e Engine) error {
 
 // Disable turns the session layer off (the rules engine too). State is
 // kept, as in VPP: a later Enable resumes with the same tables,
-// namespaces and applications. Disabling a disabled layer is an error.
+// namespaces and applications, but not with the rules: disabling the rules
+// engine frees the rules of every namespace's local table and of the global
+// tables of its fibs (VPP's session_rules_table_enable_disable walk), so
+// rules never outlive the engine that stored them. Disabling a disabled
+// layer is an error.
 func (l *Layer) Disable() error {
 	if !l.enabled {
 		return fmt.Errorf("session: already disabled")
 	}
 	l.enabled = false
+	l.freeNamespaceRules()
 	l.engine = EngineDisable
 	return nil
 }

@@ -1208,7 +1208,8 @@ func TestReviewRuleAddDelErrors(t *testing.T) {
 
 // TestReviewListenIgnoresRulesWithoutEngine: without the rule-table engine
 // every rules lookup is ALLOW (§4.1), the listen-time one (§3.6) included:
-// rules kept from an earlier enable do not make a listen ALREADY_LISTENING.
+// a redirect from an earlier enable (freed by the disable) does not make a
+// listen ALREADY_LISTENING.
 func TestReviewListenIgnoresRulesWithoutEngine(t *testing.T) {
 	l, _ := rvLayer(t)
 	loopback(t, l, "loop0", 0, "10.0.0.1/24")

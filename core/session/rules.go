@@ -2,6 +2,7 @@ package session
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -16,13 +17,30 @@ const (
 	ActionAllow = uint32(rules.ActionAllow)
 )
 
-// ruleGroup is a session table's rules (VPP's srtg): one core/rules group.
+// ruleGroup is a session table's rules (VPP's srtg): a core/rules group
+// for the rule-table engine, or an SDL table for the sdl engine (one of the
+// two: disabling the engine frees the group).
 type ruleGroup struct {
-	g *rules.Group
+	g   *rules.Group
+	sdl *rules.SDL
+}
+
+// newRuleGroup returns the rules of a table for engine e.
+func newRuleGroup(e Engine, local bool) *ruleGroup {
+	if e == EngineSDL {
+		return &ruleGroup{sdl: rules.NewSDL()}
+	}
+	return &ruleGroup{g: rules.NewGroup(local)}
 }
 
 // lookup returns the action for (lcl, lport) ↔ (rmt, rport).
 func (rg *ruleGroup) lookup(p Proto, f family, lcl, rmt *addr, lport, rport uint16) uint32 {
+	if rg.sdl != nil {
+		if f == fam4 {
+			return uint32(rg.sdl.Lookup4(binary.BigEndian.Uint32(rmt[12:16])))
+		}
+		return uint32(rg.sdl.Lookup(rmt.netip(false)))
+	}
 	tt := rg.g.Transport(rules.Proto(p))
 	if tt == nil {
 		return ActionNone
@@ -35,7 +53,28 @@ func (rg *ruleGroup) lookup(p Proto, f family, lcl, rmt *addr, lport, rport uint
 
 // rulesActive reports whether lookups consult rules: the layer is enabled
 // with the rule-table engine. Without an engine VPP's lookups get ALLOW.
-func (l *Layer) rulesActive() bool { return l.enabled && l.engine == EngineRuleTable }
+func (l *Layer) rulesActive() bool {
+	return l.enabled && (l.engine == EngineRuleTable || l.engine == EngineSDL)
+}
+
+// freeNamespaceRules drops the rules of every namespace's local table and
+// of the global tables of its fibs, as VPP does when its rules engine is
+// disabled. Tables no namespace reaches keep theirs.
+func (l *Layer) freeNamespaceRules() {
+	for _, ns := range l.namespaces {
+		if ns == nil {
+			continue
+		}
+		if t := l.tables[ns.local]; t != nil {
+			t.rules = nil
+		}
+		for _, f := range []family{fam4, fam6} {
+			if t := l.lookupTable(f, ns.fib[f]); t != nil {
+				t.rules = nil
+			}
+		}
+	}
+}
 
 // RuleArgs are the arguments of RuleAddDel (vnet_session_rule_add_del).
 type RuleArgs struct {
@@ -59,9 +98,13 @@ type RuleArgs struct {
 // to zero. For scope both, the global result is returned on failure and
 // otherwise the local one.
 //
-// Errors: ErrNoSupport (the rule-table engine is not enabled), ErrInvalidNS,
+// Under the sdl engine only the remote prefix, action and tag count, local
+// scope is skipped, and a lookup takes the longest remote prefix (§4.9).
+//
+// Errors: ErrNoSupport (no rules engine is enabled), ErrInvalidNS,
 // ErrInvalid (bad scope, protocol, prefixes, a tag in use, or no global
-// table for the fib).
+// table for the fib); under the sdl engine also ErrIPInUse (the prefix has
+// a route) and ErrNoRoute (a delete that finds no rule).
 func (l *Layer) RuleAddDel(a RuleArgs) error {
 	if e := l.ruleAddDel(a); e != ErrNone {
 		verb := "del"
@@ -95,11 +138,14 @@ func (l *Layer) ruleAddDel(a RuleArgs) Error {
 		if !l.rulesActive() {
 			return ErrNoSupport
 		}
+		if l.engine == EngineSDL {
+			return l.sdlAddDel(t, local, r, a.IsAdd)
+		}
 		if t.rules == nil {
 			if !a.IsAdd {
 				return ErrNone
 			}
-			t.rules = &ruleGroup{g: rules.NewGroup(local)}
+			t.rules = newRuleGroup(l.engine, local)
 		}
 		var err error
 		if a.IsAdd {
@@ -133,6 +179,33 @@ func (l *Layer) ruleAddDel(a RuleArgs) Error {
 	return ErrNone
 }
 
+// sdlAddDel applies a rule to table t under the sdl engine (spec §4.9):
+// local tables are skipped; a global table's SDL table is created on first
+// use, for deletes too (a delete of a missing rule is then NOROUTE).
+func (l *Layer) sdlAddDel(t *table, local bool, r rules.Rule, isAdd bool) Error {
+	if local {
+		return ErrNone
+	}
+	if t.rules == nil {
+		t.rules = newRuleGroup(EngineSDL, false)
+	}
+	var err error
+	if isAdd {
+		err = t.rules.sdl.Add(r)
+	} else {
+		err = t.rules.sdl.Del(r)
+	}
+	switch {
+	case err == nil:
+		return ErrNone
+	case errors.Is(err, rules.ErrSDLIPInUse):
+		return ErrIPInUse
+	case errors.Is(err, rules.ErrSDLNoRoute):
+		return ErrNoRoute
+	}
+	return ErrInvalid
+}
+
 // RuleTableInfo describes a session table that has rules (a read-only
 // view for `show session rules`).
 type RuleTableInfo struct {
@@ -148,8 +221,11 @@ type RuleTableInfo struct {
 	// Namespaces are the namespaces bound to a global table (VPP's
 	// appns_index list), in bind order.
 	Namespaces []uint32
-	// Group holds the rules; list them with its transport tables.
+	// Group holds the rules of the rule-table engine; list them with its
+	// transport tables. Nil for an SDL table.
 	Group *rules.Group
+	// SDL holds the rules of the sdl engine (nil otherwise).
+	SDL *rules.SDL
 }
 
 // RuleTables lists the session tables that have rules, by table index.
@@ -160,7 +236,7 @@ func (l *Layer) RuleTables() []RuleTableInfo {
 			continue
 		}
 		info := RuleTableInfo{Table: t.index, Local: t.isLocal, IP6: t.fam == fam6, FibIndex: t.fib, Namespace: t.ns,
-			Group: t.rules.g}
+			Group: t.rules.g, SDL: t.rules.sdl}
 		if t.isLocal {
 			info.FibIndex = InvalidIndex
 			info.Namespaces = []uint32{t.ns}
