@@ -537,16 +537,9 @@ func cmdShowSessionRules(x *Executor, s *scanner, r *Result) *Error {
 			return s.unknown()
 		}
 	}
-	nsID := session.DefaultNamespace
-	if nsTok != nil {
-		if _, err := x.nsByID(*nsTok); err != nil {
-			return err
-		}
-		nsID = nsTok.text
-	}
-	ns, ok := x.l.Namespace(nsID)
-	if !ok {
-		return errSession(session.ErrInvalidNS, fmt.Sprintf("unknown namespace '%s'", nsID))
+	ns, err := x.namespaceArg(nsTok)
+	if err != nil {
+		return err
 	}
 	scope := "global"
 	if local {
@@ -613,6 +606,23 @@ func cmdShowSessionRules(x *Executor, s *scanner, r *Result) *Error {
 	return nil
 }
 
+// namespaceArg resolves an optional `appns <id>` argument: the named
+// namespace, or `default` when tok is nil.
+func (x *Executor) namespaceArg(tok *token) (session.NamespaceInfo, *Error) {
+	nsID := session.DefaultNamespace
+	if tok != nil {
+		if _, err := x.nsByID(*tok); err != nil {
+			return session.NamespaceInfo{}, err
+		}
+		nsID = tok.text
+	}
+	ns, ok := x.l.Namespace(nsID)
+	if !ok {
+		return session.NamespaceInfo{}, errSession(session.ErrInvalidNS, fmt.Sprintf("unknown namespace '%s'", nsID))
+	}
+	return ns, nil
+}
+
 // sdlHasTag reports whether an SDL table holds a rule tagged tag.
 func sdlHasTag(t *rules.SDL, tag string) bool {
 	found := false
@@ -660,16 +670,9 @@ func cmdShowSessionSDL(x *Executor, s *scanner, r *Result) *Error {
 			rmt = a
 		}
 	}
-	nsID := session.DefaultNamespace
-	if nsTok != nil {
-		if _, err := x.nsByID(*nsTok); err != nil {
-			return err
-		}
-		nsID = nsTok.text
-	}
-	ns, ok := x.l.Namespace(nsID)
-	if !ok {
-		return errSession(session.ErrInvalidNS, fmt.Sprintf("unknown namespace '%s'", nsID))
+	ns, err := x.namespaceArg(nsTok)
+	if err != nil {
+		return err
 	}
 	var tabs [2]*rules.SDL
 	for _, t := range x.l.RuleTables() {

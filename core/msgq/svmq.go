@@ -548,12 +548,7 @@ func (q *MsgQ) FreeMsg(m Msg) error {
 	if head != m.EltIndex || cur == 0 {
 		return q.freeOrderErr(m, head, cur)
 	}
-	next := head + 1
-	if next == r.n {
-		next = 0
-	}
-	atomic.StoreUint32(&r.h.head, next)
-	if atomic.AddUint32(&r.h.cursize, ^uint32(0)) == r.n-1 {
+	if popHead(&r.h.head, &r.h.cursize, head, r.n) {
 		q.signalSpace()
 	}
 	return nil
@@ -655,12 +650,7 @@ func (q *MsgQ) Sub(noWait bool) (Msg, error) {
 	}
 	d := (*[2]uint32)(unsafe.Pointer(&q.descs[uint64(h)*mqDescSize]))
 	m := Msg{RingIndex: d[0], EltIndex: d[1]}
-	next := h + 1
-	if next == q.qn {
-		next = 0
-	}
-	atomic.StoreUint32(&q.h.qHead, next)
-	if atomic.AddUint32(&q.h.qCursize, ^uint32(0)) == q.qn-1 {
+	if popHead(&q.h.qHead, &q.h.qCursize, h, q.qn) {
 		q.signalSpace()
 	}
 	return m, nil
@@ -742,4 +732,16 @@ func (q *MsgQ) signalData() {
 	if atomic.LoadUint32(&q.h.dataWaiters) != 0 {
 		shm.Wake(&q.h.dataSeq, math.MaxInt32)
 	}
+}
+
+// popHead retires the oldest entry of a ring of n entries whose head is at
+// head: the head moves on (wrapping) and the count drops by one. It reports
+// whether the ring was full, when waiting producers must be signalled.
+func popHead(headp, cursize *uint32, head, n uint32) (wasFull bool) {
+	next := head + 1
+	if next == n {
+		next = 0
+	}
+	atomic.StoreUint32(headp, next)
+	return atomic.AddUint32(cursize, ^uint32(0)) == n-1
 }

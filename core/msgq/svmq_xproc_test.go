@@ -3,12 +3,10 @@ package msgq
 import (
 	"encoding/binary"
 	"os"
-	"os/exec"
 	"strconv"
 	"testing"
 
 	"github.com/sessionlab/sessionlab/core/fifo"
-	"golang.org/x/sys/unix"
 )
 
 const (
@@ -89,20 +87,7 @@ func TestCrossProcessMsgQ(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fd, err := unix.Dup(seg.Fd())
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := os.NewFile(uintptr(fd), "segment")
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCrossProcessMsgQChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), envMsgQChild+"="+strconv.FormatUint(off, 10), envMsgQChildMsg+"="+strconv.Itoa(n))
-	cmd.ExtraFiles = []*os.File{f}
-	out, _ := os.CreateTemp(t.TempDir(), "child")
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	child := startChild(t, seg, "TestCrossProcessMsgQChild", envMsgQChild+"="+strconv.FormatUint(off, 10), envMsgQChildMsg+"="+strconv.Itoa(n))
 	local := make(chan error, 1)
 	go func() { local <- produceMsgQ(q, 0, n) }()
 
@@ -128,10 +113,7 @@ func TestCrossProcessMsgQ(t *testing.T) {
 	if err := <-local; err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Wait(); err != nil {
-		b, _ := os.ReadFile(out.Name())
-		t.Fatalf("child: %v\n%s", err, b)
-	}
+	child.wait(t)
 	if !q.IsEmpty() || q.RingCursize(0) != 0 || q.RingCursize(1) != 0 {
 		t.Fatalf("left over: len %d cursizes %d %d", q.Len(), q.RingCursize(0), q.RingCursize(1))
 	}

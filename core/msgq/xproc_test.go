@@ -70,20 +70,7 @@ func TestCrossProcessRing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fd, err := unix.Dup(seg.Fd())
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := os.NewFile(uintptr(fd), "segment")
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCrossProcessChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), envChild+"="+strconv.FormatUint(off, 10), envChildMsg+"="+strconv.Itoa(n))
-	cmd.ExtraFiles = []*os.File{f}
-	out, _ := os.CreateTemp(t.TempDir(), "child")
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	child := startChild(t, seg, "TestCrossProcessChild", envChild+"="+strconv.FormatUint(off, 10), envChildMsg+"="+strconv.Itoa(n))
 	buf := make([]byte, 18)
 	for i := range n {
 		k, err := r.Dequeue(buf)
@@ -91,11 +78,48 @@ func TestCrossProcessRing(t *testing.T) {
 			t.Fatalf("message %d: %d bytes, %v, seq %d", i, k, err, binary.LittleEndian.Uint64(buf[2:]))
 		}
 	}
-	if err := cmd.Wait(); err != nil {
-		b, _ := os.ReadFile(out.Name())
-		t.Fatalf("child: %v\n%s", err, b)
-	}
+	child.wait(t)
 	if r.Len() != 0 || r.Drops() != 0 {
 		t.Fatalf("len %d drops %d after the stream", r.Len(), r.Drops())
+	}
+}
+
+// segChild is the test binary re-executed as a child process that maps a
+// segment of its parent's (its fd is the child's fd 3).
+type segChild struct {
+	cmd *exec.Cmd
+	out *os.File
+}
+
+// startChild starts the child running test, with env added to its
+// environment and seg's memfd passed as fd 3.
+func startChild(t *testing.T, seg *fifo.Segment, test string, env ...string) *segChild {
+	t.Helper()
+	fd, err := unix.Dup(seg.Fd())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := os.NewFile(uintptr(fd), "segment")
+	defer f.Close()
+	cmd := exec.Command(os.Args[0], "-test.run=^"+test+"$", "-test.count=1")
+	cmd.Env = append(os.Environ(), env...)
+	cmd.ExtraFiles = []*os.File{f}
+	out, err := os.CreateTemp(t.TempDir(), "child")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return &segChild{cmd: cmd, out: out}
+}
+
+// wait waits for the child and fails the test with its output if it failed.
+func (c *segChild) wait(t *testing.T) {
+	t.Helper()
+	if err := c.cmd.Wait(); err != nil {
+		b, _ := os.ReadFile(c.out.Name())
+		t.Fatalf("child: %v\n%s", err, b)
 	}
 }
