@@ -124,7 +124,7 @@ type Fifo struct {
 // (tests, simulations without shared memory). size must be in [1, MaxSize].
 func New(size uint32) (*Fifo, error) {
 	if size == 0 || size > MaxSize {
-		return nil, fmt.Errorf("fifo: size %d out of range [1, %d]", size, MaxSize)
+		return nil, fmt.Errorf("fifo: size %d out of range [1, %d]", size, uint64(MaxSize))
 	}
 	r, err := shm.NewHeap(headerSize + int(size))
 	if err != nil {
