@@ -20,6 +20,21 @@ func ringImage(tb testing.TB) []byte {
 	return append([]byte(nil), unsafeBytes(r, n)...)
 }
 
+// alignedCopy copies fuzz input into 8-byte aligned memory, as shared
+// memory is, or returns nil for inputs too short or too long to bother with.
+func alignedCopy(t *testing.T, data []byte) []byte {
+	if len(data) < 8 || len(data) > 1<<16 {
+		return nil
+	}
+	reg, err := shm.NewHeap(len(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem := reg.Bytes()[:len(data)]
+	copy(mem, data)
+	return mem
+}
+
 // FuzzAttachRing feeds arbitrary bytes to the code that trusts a ring's
 // shared memory: attach, then every operation on whatever counters and slot
 // sequences the bytes claim. Nothing may panic or hang.
@@ -28,15 +43,10 @@ func FuzzAttachRing(f *testing.F) {
 	f.Add(img)
 	f.Add(img[:ringHeaderSize])
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if len(data) < 8 || len(data) > 1<<16 {
+		mem := alignedCopy(t, data)
+		if mem == nil {
 			return
 		}
-		reg, err := shm.NewHeap(len(data))
-		if err != nil {
-			t.Fatal(err)
-		}
-		mem := reg.Bytes()[:len(data)]
-		copy(mem, data)
 		r, err := AttachRing(mem)
 		if err != nil {
 			return

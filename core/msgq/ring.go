@@ -142,19 +142,10 @@ func InitRing(mem []byte, nslots, slotSize uint32) (*Ring, error) {
 // process). The header is validated; corrupt memory is an error naming the
 // offending field, never a crash.
 func AttachRing(mem []byte) (*Ring, error) {
-	if len(mem) < ringHeaderSize {
-		return nil, fmt.Errorf("msgq: attach: %d bytes, smaller than the %d-byte header", len(mem), ringHeaderSize)
-	}
-	if uintptr(unsafe.Pointer(unsafe.SliceData(mem)))%8 != 0 {
-		return nil, fmt.Errorf("msgq: attach: memory is not 8-byte aligned")
+	if err := checkPrologue(mem, ringHeaderSize, "header", ringMagic, ringVersion); err != nil {
+		return nil, err
 	}
 	h := (*ringHeader)(unsafe.Pointer(&mem[0]))
-	if m := atomic.LoadUint32(&h.magic); m != ringMagic {
-		return nil, fmt.Errorf("msgq: attach: magic %#x at offset 0, want %#x", m, uint32(ringMagic))
-	}
-	if h.version != ringVersion {
-		return nil, fmt.Errorf("msgq: attach: version %d at offset 4, want %d", h.version, ringVersion)
-	}
 	need, err := RingBytes(h.nslots, h.slotSize)
 	if err != nil {
 		return nil, fmt.Errorf("msgq: attach: header at offset 8: %w", err)
@@ -166,6 +157,26 @@ func AttachRing(mem []byte) (*Ring, error) {
 		return nil, fmt.Errorf("msgq: attach: ring of %d slots × %d bytes needs %d bytes, got %d", h.nslots, h.slotSize, need, len(mem))
 	}
 	return newRing(h, mem[ringHeaderSize:need]), nil
+}
+
+// checkPrologue checks what every structure laid out in shared memory
+// starts with before its header may be read: memory for the whole header,
+// 8-byte alignment, the magic number at offset 0 and the layout version at
+// offset 4.
+func checkPrologue(mem []byte, headerSize int, header string, magic, version uint32) error {
+	if len(mem) < headerSize {
+		return fmt.Errorf("msgq: attach: %d bytes, smaller than the %d-byte %s", len(mem), headerSize, header)
+	}
+	if uintptr(unsafe.Pointer(unsafe.SliceData(mem)))%8 != 0 {
+		return fmt.Errorf("msgq: attach: memory is not 8-byte aligned")
+	}
+	if m := atomic.LoadUint32((*uint32)(unsafe.Pointer(&mem[0]))); m != magic {
+		return fmt.Errorf("msgq: attach: magic %#x at offset 0, want %#x", m, magic)
+	}
+	if v := *(*uint32)(unsafe.Pointer(&mem[4])); v != version {
+		return fmt.Errorf("msgq: attach: version %d at offset 4, want %d", v, version)
+	}
+	return nil
 }
 
 func newRing(h *ringHeader, slots []byte) *Ring {

@@ -249,19 +249,10 @@ func InitMsgQ(mem []byte, cfg MsgQCfg) (*MsgQ, error) {
 // process). The header and every ring header are validated; corrupt memory
 // is an error naming the offending field and its offset, never a crash.
 func AttachMsgQ(mem []byte) (*MsgQ, error) {
-	if len(mem) < mqHeaderSize {
-		return nil, fmt.Errorf("msgq: attach: %d bytes, smaller than the %d-byte message queue header", len(mem), mqHeaderSize)
-	}
-	if uintptr(unsafe.Pointer(unsafe.SliceData(mem)))%8 != 0 {
-		return nil, fmt.Errorf("msgq: attach: memory is not 8-byte aligned")
+	if err := checkPrologue(mem, mqHeaderSize, "message queue header", mqMagic, mqVersion); err != nil {
+		return nil, err
 	}
 	h := (*mqHeader)(unsafe.Pointer(&mem[0]))
-	if m := atomic.LoadUint32(&h.magic); m != mqMagic {
-		return nil, fmt.Errorf("msgq: attach: magic %#x at offset 0, want %#x", m, uint32(mqMagic))
-	}
-	if h.version != mqVersion {
-		return nil, fmt.Errorf("msgq: attach: version %d at offset 4, want %d", h.version, mqVersion)
-	}
 	qn, nr := h.qNitems, h.nRings
 	if qn == 0 || qn > MaxSlots {
 		return nil, fmt.Errorf("msgq: attach: q_nitems %d at offset 8 outside [1, %d]", qn, MaxSlots)

@@ -4,8 +4,6 @@ import (
 	"encoding/binary"
 	"testing"
 	"unsafe"
-
-	"github.com/sessionlab/sessionlab/core/internal/shm"
 )
 
 // msgqImage returns the memory of a MsgQ with messages queued in both rings
@@ -39,15 +37,10 @@ func FuzzAttachMsgQ(f *testing.F) {
 	f.Add(img)
 	f.Add(img[:mqHeaderSize])
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if len(data) < 8 || len(data) > 1<<16 {
+		mem := alignedCopy(t, data)
+		if mem == nil {
 			return
 		}
-		reg, err := shm.NewHeap(len(data))
-		if err != nil {
-			t.Fatal(err)
-		}
-		mem := reg.Bytes()[:len(data)]
-		copy(mem, data)
 		q, err := AttachMsgQ(mem)
 		if err != nil {
 			return
