@@ -1,6 +1,7 @@
 package session
 
 import (
+	"runtime"
 	"testing"
 
 	"github.com/sessionlab/sessionlab/core/rules"
@@ -86,4 +87,51 @@ func TestDisableFreesRules(t *testing.T) {
 			t.Errorf("%s: a local rule outlived the disable: action %#x", e, got)
 		}
 	}
+}
+
+// TestEnableDisableCycles ports VPP's session_test_enable_disable: switching
+// the rules engine back and forth (disable, sdl, disable, rule-table) with
+// rules added in each phase leaves nothing behind: every disable frees the
+// rules, no table is created twice, and the heap does not grow with the
+// number of cycles.
+func TestEnableDisableCycles(t *testing.T) {
+	l, _, _ := newTestLayer(t, smallConfig(), EngineRuleTable)
+	tables := len(l.tables)
+	cycle := func() {
+		for _, e := range []Engine{EngineSDL, EngineRuleTable} {
+			if err := l.Disable(); err != nil {
+				t.Fatal(err)
+			}
+			if n := len(l.RuleTables()); n != 0 {
+				t.Fatalf("%d rule tables after a disable", n)
+			}
+			if err := l.Enable(e); err != nil {
+				t.Fatal(err)
+			}
+			rvAddRule(t, l, rvRule("0.0.0.0/0", 0, "10.0.0.0/8", 0, ActionDrop, rules.ScopeGlobal))
+			if got := l.RuleAction(0, ProtoTCP, ip("1.1.1.1"), ip("10.0.0.1"), 80, 80); got != ActionDrop {
+				t.Fatalf("%s: rule not applied: %#x", e, got)
+			}
+		}
+	}
+	for range 10 { // warm up, as VPP's test does
+		cycle()
+	}
+	before := heapInUse()
+	for range 200 {
+		cycle()
+	}
+	if after := heapInUse(); after > before+1<<20 {
+		t.Errorf("heap grew from %d to %d bytes over 200 enable/disable cycles", before, after)
+	}
+	if len(l.tables) != tables {
+		t.Errorf("%d tables after the cycles, %d before", len(l.tables), tables)
+	}
+}
+
+func heapInUse() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapInuse
 }
