@@ -24,6 +24,9 @@ type ConnectArgs struct {
 	FibIndex uint32
 	// Context is returned in the CONNECTED event (the api context).
 	Context uint64
+	// Ext are extended configs for the transport (VPP's sep_ext.ext_cfgs),
+	// passed to an ExtCfgTransport with the half-open's handle.
+	Ext ExtCfgs
 }
 
 // Connect opens a session (vnet_connect, §3.7). Applications with local
@@ -207,6 +210,7 @@ func (l *Layer) openVC(app *application, w *appWorker, ns *namespace, f family, 
 	ho.opaque = a.Context
 	ho.ownsPort = true
 	l.setState(th, ho, StateConnecting)
+	passExtCfgs(tp, h, &a.Ext)
 	conn, e := tp.Connect(h, Connection{Proto: a.Proto,
 		Local:  netip.AddrPortFrom(lcl.netip(ip4), lport),
 		Remote: netip.AddrPortFrom(rmt.netip(ip4), rport), Fib: fib})
@@ -245,6 +249,7 @@ func (l *Layer) openCL(tp Transport, w *appWorker, a ConnectArgs, f family, fib 
 	s.appWrk = w.index
 	s.opaque = a.Context
 	s.ownsPort = true
+	passExtCfgs(tp, h, &a.Ext)
 	conn, e := tp.Connect(h, Connection{Proto: a.Proto,
 		Local:  netip.AddrPortFrom(lcl.netip(ip4), lport),
 		Remote: netip.AddrPortFrom(rmt.netip(ip4), rport), Fib: fib})

@@ -52,6 +52,9 @@ type ListenArgs struct {
 	// default namespace; InvalidIndex means "not given" (the namespace's
 	// fib). 0 is a fib like any other.
 	FibIndex uint32
+	// Ext are extended configs for the transport (VPP's sep_ext.ext_cfgs),
+	// passed to an ExtCfgTransport with the listener's handle.
+	Ext ExtCfgs
 }
 
 // Listen starts listening (vnet_listen, §3.7). It returns the listener
@@ -127,7 +130,7 @@ func (l *Layer) listen(a ListenArgs, proxy bool) (Handle, Error) {
 		}
 	}
 	if app.hasGlobal() {
-		if e := l.startGlobalListen(al, ns, w); e != ErrNone {
+		if e := l.startGlobalListen(al, ns, w, &a.Ext); e != ErrNone {
 			l.freeAppListener(al)
 			return InvalidHandle, e
 		}
@@ -240,7 +243,7 @@ func (l *Layer) startLocalListen(al *appListener, ns *namespace, w *appWorker) E
 // startGlobalListen binds the transport (a zero address becomes the
 // namespace interface's first address, §5.5) and adds the global table
 // entry.
-func (l *Layer) startGlobalListen(al *appListener, ns *namespace, w *appWorker) Error {
+func (l *Layer) startGlobalListen(al *appListener, ns *namespace, w *appWorker, ext *ExtCfgs) Error {
 	tp := l.transport[al.proto]
 	if tp == nil {
 		return ErrTransportNoReg
@@ -268,6 +271,7 @@ func (l *Layer) startGlobalListen(al *appListener, ns *namespace, w *appWorker) 
 	}
 	h := MakeHandle(0, i)
 	al.ownPort = l.ports.share(&al.gip, al.fib, al.port, al.proto)
+	passExtCfgs(tp, h, ext)
 	conn, e := tp.Listen(h, Endpoint{Proto: al.proto, Addr: al.gip.netip(al.fam == fam4), Port: al.port, Fib: al.fib, SwIfIndex: ns.sw})
 	if e != ErrNone {
 		l.releaseListenPort(al)

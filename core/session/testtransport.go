@@ -38,12 +38,14 @@ type TestTransport struct {
 
 // TransportCall is one recorded call.
 type TransportCall struct {
-	Op     string // "listen", "unlisten", "connect", "close", "reset", "half-close", "send", "cleanup", "unlink", "half-open-cleanup"
+	Op     string // "ext", "listen", "unlisten", "connect", "close", "reset", "half-close", "send", "cleanup", "unlink", "half-open-cleanup"
 	Thread uint32
 	Conn   uint32
 	Handle Handle
 	Conn5  Connection
 	Ep     Endpoint
+	// Ext are the extended configs of an "ext" call.
+	Ext *ExtCfgs
 }
 
 type ttConn struct {
@@ -79,6 +81,12 @@ func (t *TestTransport) Listen(ls Handle, ep Endpoint) (uint32, Error) {
 
 // Unlisten records the call.
 func (t *TestTransport) Unlisten(conn uint32) { t.record(TransportCall{Op: "unlisten", Conn: conn}) }
+
+// SetExtCfgs records the extended configs of the listen or connect that
+// follows (op "ext"): TestTransport is an ExtCfgTransport.
+func (t *TestTransport) SetExtCfgs(h Handle, ext *ExtCfgs) {
+	t.record(TransportCall{Op: "ext", Handle: h, Ext: ext})
+}
 
 // Connect records the half-open; in Auto mode the handshake is queued.
 func (t *TestTransport) Connect(ho Handle, c Connection) (uint32, Error) {
